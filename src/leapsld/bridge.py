@@ -1,0 +1,78 @@
+"""Moving triples between pyoxigraph and rdflib.
+
+pyoxigraph parses, stores and queries; rdflib is kept where it is the right tool (owlrl,
+pyshacl on small graphs, JSON-LD compaction), so terms cross over here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph
+import rdflib
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def to_rdflib(
+    term: pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal,
+) -> rdflib.term.Node:
+    """A pyoxigraph term as the equal rdflib term.
+
+    >>> to_rdflib(pyoxigraph.Literal("1", datatype=pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+    rdflib.term.Literal('1', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
+    """
+    if isinstance(term, pyoxigraph.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
+    raise TypeError(f"RDF-star triple terms are not supported here: {term!r}")
+
+
+def from_rdflib(
+    term: rdflib.term.Node,
+) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
+    """An rdflib term as the equal pyoxigraph term."""
+    if isinstance(term, rdflib.URIRef):
+        return pyoxigraph.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return pyoxigraph.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return pyoxigraph.Literal(str(term), language=term.language)
+        if term.datatype is not None and str(term.datatype) not in (_XSD_STRING, _RDF_LANGSTRING):
+            return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
+        return pyoxigraph.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def graph_from_quads(quads: Iterable[pyoxigraph.Quad | pyoxigraph.Triple]) -> rdflib.Graph:
+    """One rdflib Graph holding the triples of ``quads`` (graph names dropped)."""
+    graph = rdflib.Graph()
+    add = graph.add
+    cache: dict[object, rdflib.term.Node] = {}
+
+    def conv(t: object) -> rdflib.term.Node:
+        node = cache.get(t)
+        if node is None:
+            node = cache[t] = to_rdflib(t)  # type: ignore[arg-type]
+        return node
+
+    for q in quads:
+        add((conv(q.subject), conv(q.predicate), conv(q.object)))
+    return graph
+
+
+def quads_from_graph(graph: rdflib.Graph, graph_name: str) -> Iterator[pyoxigraph.Quad]:
+    """The triples of an rdflib graph as quads in the named graph ``graph_name``."""
+    name = pyoxigraph.NamedNode(graph_name)
+    for s, p, o in graph:
+        yield pyoxigraph.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o), name)

@@ -1,0 +1,253 @@
+"""The ``leapsld`` command: parse options, call one core function, print.
+
+Exit codes: 0 ok (data conforms), 1 the data does not conform, 2 unusable input or usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import LeapsError, ShapesViolation
+from .formats import by_name
+from .namespaces import project_prefixes
+from .pipeline import build, validate_dataset
+from .query import run_query
+from .serialization import serialize_graph, serialize_results
+from .settings import Settings
+from .validation import RENDER_FORMATS, SEVERITIES, render
+
+_PATHS = click.Path(path_type=Path)
+
+
+def _settings(**flags: object) -> Settings:
+    return Settings.from_env(**flags)
+
+
+class _Group(click.Group):
+    """Turns every ``LeapsError`` into its message on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except LeapsError as exc:
+            click.echo(f"leapsld: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leapsld")
+def main() -> None:
+    """Validate, query and publish the LEAPS knowledge graph as Linked Data.
+
+    Exit codes: 0 ok, 1 data does not conform, 2 unusable input.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=_PATHS)
+@click.option(
+    "--shapes",
+    "shapes",
+    multiple=True,
+    type=_PATHS,
+    help="SHACL files or folders (default: shapes/).",
+)
+@click.option(
+    "--infer",
+    type=click.Choice(["none", "rdfs", "owlrl"]),
+    default=None,
+    help="Inference before validating (into its own graph).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(RENDER_FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.lower() for s in SEVERITIES]),
+    default="violation",
+    show_default=True,
+    help="Lowest severity that fails.",
+)
+def validate(
+    paths: tuple[Path, ...], shapes: tuple[Path, ...], infer: str | None, fmt: str, fail_on: str
+) -> None:
+    """Validate RDF files (default: the project's ontology and data) against SHACL shapes.
+
+    Each result names focus node, path, value, message, severity and the file and line where
+    the focus node is described.
+    """
+    settings = _settings(data=paths or None, shapes=shapes or None, infer=infer)
+    dataset = build(settings, validate_data=False)
+    report = validate_dataset(dataset, fail_on=fail_on.capitalize())
+    click.echo(render(report, fmt), nl=False)
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("query_file", required=False, type=click.File("r", encoding="utf-8"))
+@click.option(
+    "-e",
+    "--expression",
+    "text",
+    help="The query text (instead of QUERY_FILE; '-' reads stdin as a file).",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=_PATHS,
+    help="RDF files or folders (default: the project's dataset).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    help="json, xml, csv, tsv or table for SELECT/ASK; ttl, jsonld, nt, rdfxml, nq, trig for CONSTRUCT/DESCRIBE.",
+)
+@click.option(
+    "--infer",
+    type=click.Choice(["none", "rdfs", "owlrl"]),
+    default=None,
+    help="Inference before querying.",
+)
+@click.option("--max-rows", type=int, default=None, help="Most rows returned.")
+def query(
+    query_file: object,
+    text: str | None,
+    data: tuple[Path, ...],
+    fmt: str | None,
+    infer: str | None,
+    max_rows: int | None,
+) -> None:
+    """Run a SPARQL query (read-only) over the dataset, on pyoxigraph."""
+    if (query_file is None) == (text is None):
+        raise click.UsageError("give exactly one of QUERY_FILE or -e TEXT")
+    source = text if text is not None else query_file.read()  # type: ignore[attr-defined]
+    settings = _settings(data=data or None, infer=infer, max_rows=max_rows)
+    dataset = build(settings, validate_data=False)
+    outcome = run_query(dataset.store, source, max_rows=settings.max_rows)
+    prefixes = project_prefixes(settings.base_iri)
+    if outcome.kind == "graph":
+        chosen = by_name(fmt or "turtle")
+        if chosen.kind not in ("graph", "dataset"):
+            raise click.UsageError(
+                f"a CONSTRUCT/DESCRIBE result cannot be written as {chosen.name}"
+            )
+        body = serialize_graph(outcome.triples, chosen, prefixes=prefixes)
+    else:
+        chosen = by_name(fmt or "table")
+        if chosen.kind not in ("results", "text"):
+            raise click.UsageError(f"a SELECT/ASK result cannot be written as {chosen.name}")
+        body = serialize_results(outcome, chosen, prefixes=prefixes)
+    sys.stdout.buffer.write(body)
+    if outcome.truncated:
+        click.echo(f"leapsld: results truncated at {settings.max_rows} rows", err=True)
+
+
+@main.command(name="build")
+@click.argument("paths", nargs=-1, type=_PATHS)
+@click.option(
+    "--store",
+    "store",
+    default=None,
+    help="Folder for the on-disk store (default: memory, a dry run).",
+)
+@click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
+@click.option("--no-validate", is_flag=True, help="Build even if the data does not conform.")
+def build_command(
+    paths: tuple[Path, ...], store: str | None, infer: str | None, no_validate: bool
+) -> None:
+    """Build the dataset (parse, infer, validate, store) and say what was built."""
+    settings = _settings(
+        data=paths or None, store=store, infer=infer, validate=False if no_validate else None
+    )
+    try:
+        dataset = build(settings)
+    except ShapesViolation as exc:
+        click.echo(render(exc.report, "text"), nl=False, err=True)  # type: ignore[arg-type]
+        raise
+    where = "memory" if settings.store == "memory" else str(Path(settings.store) / dataset.version)
+    verdict = {True: "conforms", False: "does not conform", None: "not validated"}[dataset.conforms]
+    click.echo(
+        f"built {len(dataset.store)} quads in {len(dataset.data_files)} files "
+        f"(version {dataset.version}, {dataset.inferred} inferred, {verdict}) "
+        f"{'reused' if dataset.reused else 'into'} {where}"
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=_PATHS)
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
+@click.option("--threads", type=int, default=None, help="Threads per worker (default 8).")
+@click.option("--store", default=None, help="'memory' (default) or a folder for an on-disk store.")
+@click.option(
+    "--base-iri", default=None, help="Base IRI of the data (default https://w3id.org/leaps/)."
+)
+@click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
+@click.option(
+    "--query-timeout", type=float, default=None, help="Seconds a query may run (default 10)."
+)
+@click.option(
+    "--max-rows", type=int, default=None, help="Most results one query returns (default 10000)."
+)
+@click.option(
+    "--trust-proxy", is_flag=True, default=None, help="Honour X-Forwarded-Proto/Host/Prefix."
+)
+@click.option("--no-validate", is_flag=True, help="Serve even if the data does not conform.")
+def serve(
+    paths: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None,
+    store: str | None,
+    base_iri: str | None,
+    infer: str | None,
+    query_timeout: float | None,
+    max_rows: int | None,
+    trust_proxy: bool | None,
+    no_validate: bool,
+) -> None:
+    """Serve the dataset as Linked Data with a SPARQL endpoint (Granian, WSGI).
+
+    The data is built and validated first: if it does not conform the report is printed and
+    the command exits with 2, opening no port.
+    """
+    from .serving import serve as run
+
+    settings = _settings(
+        data=paths or None,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        store=store,
+        base_iri=base_iri,
+        infer=infer,
+        query_timeout=query_timeout,
+        max_rows=max_rows,
+        trust_proxy=trust_proxy or None,
+        validate=False if no_validate else None,
+    )
+    try:
+        dataset = build(settings)
+    except ShapesViolation as exc:
+        click.echo(render(exc.report, "text"), nl=False, err=True)  # type: ignore[arg-type]
+        click.echo(f"leapsld: {exc.message}; not serving (use --no-validate to override)", err=True)
+        sys.exit(2)
+    click.echo(
+        f"leapsld: serving {len(dataset.store)} quads (version {dataset.version}) at http://{settings.host}:{settings.port}/",
+        err=True,
+    )
+    run(settings, dataset=dataset)

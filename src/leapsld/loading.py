@@ -1,0 +1,225 @@
+"""Find and parse RDF files, one named graph per file.
+
+Parsing is pyoxigraph's (an order of magnitude faster than rdflib's), each file in one
+transaction, so a broken file adds nothing. Every parse error names file, line and column.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.parsers.expat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph
+
+from .errors import LoadError
+from .formats import READABLE_SUFFIXES
+from .namespaces import graph_iri
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file that was loaded, and the named graph it went into."""
+
+    path: Path
+    relpath: str
+    graph: str
+    format: pyoxigraph.RdfFormat
+
+    @property
+    def is_dataset(self) -> bool:
+        return self.format in (pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N_QUADS)
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into the RDF files they hold (sorted, recursively) and check files exist.
+
+    Raises:
+        LoadError: a path does not exist, or a file named directly has an unknown suffix.
+    """
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES
+                )
+            )
+        elif path.is_file():
+            if path.suffix.lower() not in READABLE_SUFFIXES:
+                known = " ".join(sorted(READABLE_SUFFIXES))
+                raise LoadError(
+                    f"cannot tell the RDF format from the suffix {path.suffix!r} (known: {known})",
+                    path=str(path),
+                )
+            found.append(path)
+        else:
+            raise LoadError("no such file or folder", path=str(path))
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return list(unique)
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """The path as shown to people: relative to ``root`` (or else the working folder) if inside
+    it, absolute otherwise.
+
+    >>> relative_name(Path("/srv/leaps/data/x.ttl"), Path("/srv/leaps"))
+    'data/x.ttl'
+    """
+    resolved = path.resolve()
+    for folder in (root, Path.cwd()):
+        try:
+            return resolved.relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            continue
+    return resolved.as_posix()
+
+
+def graph_key(path: Path, root: Path) -> str:
+    """What names a file's graph: its path under ``root``, or its file name when outside."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def load_files(
+    paths: Iterable[Path],
+    store: pyoxigraph.Store,
+    *,
+    base_iri: str,
+    root: Path,
+) -> list[SourceFile]:
+    """Parse each file into ``store``, triples into the file's own named graph.
+
+    TriG and N-Quads keep their named graphs; their default graph goes to the file's graph.
+
+    Raises:
+        LoadError: with file, line and column of the first syntax error.
+    """
+    loaded = []
+    graphs_seen: dict[str, str] = {}
+    for path in find_files(paths):
+        rel = relative_name(path, root)
+        fmt = READABLE_SUFFIXES[path.suffix.lower()]
+        source = SourceFile(path, rel, graph_iri(base_iri, graph_key(path, root)), fmt)
+        if source.graph in graphs_seen:
+            raise LoadError(
+                f"would share the named graph {source.graph} with {graphs_seen[source.graph]}; "
+                "rename one of them",
+                path=rel,
+            )
+        graphs_seen[source.graph] = rel
+        _load_one(source, store)
+        loaded.append(source)
+    return loaded
+
+
+def _load_one(source: SourceFile, store: pyoxigraph.Store) -> None:
+    graph = pyoxigraph.NamedNode(source.graph)
+    try:
+        if source.is_dataset:
+            staging = pyoxigraph.Store()
+            staging.load(path=source.path, format=source.format)
+            store.extend(_default_to(staging, graph))
+        else:
+            store.load(path=source.path, format=source.format, to_graph=graph)
+    except SyntaxError as exc:
+        error = _located(exc, source.relpath)
+        if error.line is None and source.format == pyoxigraph.RdfFormat.RDF_XML:
+            error = _xml_located(error, source)
+        raise error from None
+    except (OSError, ValueError) as exc:
+        raise LoadError(str(exc), path=source.relpath) from None
+
+
+def _default_to(
+    staging: pyoxigraph.Store, graph: pyoxigraph.NamedNode
+) -> Iterator[pyoxigraph.Quad]:
+    for quad in staging:
+        if isinstance(quad.graph_name, pyoxigraph.DefaultGraph):
+            yield pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graph)
+        else:
+            yield quad
+
+
+_POSITION = re.compile(
+    r"^Parser error (?:at|between) line \d+ column \d+(?: and line \d+ column \d+)?: "
+)
+
+
+def _located(exc: SyntaxError, relpath: str) -> LoadError:
+    """A ``LoadError`` naming where pyoxigraph found the syntax error."""
+    message = _POSITION.sub("", exc.msg or str(exc))
+    return LoadError(message, path=relpath, line=exc.lineno, column=exc.offset)
+
+
+def _xml_located(error: LoadError, source: SourceFile) -> LoadError:
+    """pyoxigraph's RDF/XML errors carry no position; expat finds well-formedness errors' one."""
+    parser = xml.parsers.expat.ParserCreate()
+    try:
+        with source.path.open("rb") as handle:
+            parser.ParseFile(handle)
+    except xml.parsers.expat.ExpatError as exc:
+        return LoadError(error.detail, path=source.relpath, line=exc.lineno, column=exc.offset + 1)
+    return error
+
+
+@dataclass
+class SourceIndex:
+    """Where each subject is described: file and line, for validation reports.
+
+    Built lazily from the file text (only when a report needs it), by finding the line where a
+    subject starts a statement; this is what a person looks for when fixing the data.
+    """
+
+    files: list[SourceFile]
+    _lines: dict[str, tuple[str, int]] | None = field(default=None, repr=False)
+
+    def locate(self, iri: str) -> tuple[str, int] | None:
+        """``(relative path, line)`` where ``iri`` is first described as a subject, or None."""
+        if self._lines is None:
+            self._lines = {}
+            for source in self.files:
+                for subject, line in _subject_lines(source):
+                    self._lines.setdefault(subject, (source.relpath, line))
+        return self._lines.get(iri)
+
+
+_PREFIX_DECL = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE)
+_IRI_SUBJECT = re.compile(r"^<([^>\s]+)>")
+_PNAME_SUBJECT = re.compile(r"^([A-Za-z][\w.-]*)?:((?:[\w\-.:%]|\\.)*[\w\-:%])?(?=[\s;,]|$)")
+_ABOUT = re.compile(r'(?:rdf:about|"@id")\s*[=:]\s*"([^"]+)"')
+
+
+def _subject_lines(source: SourceFile) -> Iterator[tuple[str, int]]:
+    try:
+        text = source.path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    prefixes: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if source.format in (pyoxigraph.RdfFormat.RDF_XML, pyoxigraph.RdfFormat.JSON_LD):
+            for match in _ABOUT.finditer(line):
+                yield match.group(1), number
+            continue
+        decl = _PREFIX_DECL.match(line)
+        if decl:
+            prefixes[decl.group(1)] = decl.group(2)
+            continue
+        stripped = line.lstrip() if source.is_dataset else line
+        m = _IRI_SUBJECT.match(stripped)
+        if m:
+            yield m.group(1), number
+            continue
+        m = _PNAME_SUBJECT.match(stripped)
+        if m and (m.group(1) or "") in prefixes:
+            local = re.sub(r"\\(.)", r"\1", m.group(2) or "")
+            yield prefixes[m.group(1) or ""] + local, number

@@ -1,0 +1,296 @@
+"""Publishing: dumps with checksums, and the VoID + DCAT description of the dataset.
+
+Statistics are computed once per dataset version; the description is then completed with the
+URLs of the origin that serves it, so every link in it works where it was fetched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+
+from .formats import Format, by_name
+from .namespaces import PREFIXES
+from .pipeline import Dataset
+from .query import run_query
+from .store import Store
+
+N = pyoxigraph.NamedNode
+L = pyoxigraph.Literal
+_XSD = PREFIXES["xsd"]
+VOID, DCAT, DCT, RDF = (PREFIXES[p] for p in ("void", "dcat", "dcterms", "rdf"))
+SPDX = "http://spdx.org/rdf/terms#"
+SD = PREFIXES["sd"]
+
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+EXAMPLES = ("id/org/sesame", "id/project/beats", "id/org/leaps")
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One dump file: its name, format, size and SHA-256."""
+
+    name: str
+    format: Format
+    path: Path
+    size: int
+    sha256: str
+    compressed: bool = False
+
+    @property
+    def media_type(self) -> str:
+        return "application/gzip" if self.compressed else self.format.media_type
+
+
+def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
+    """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD.
+
+    Files are written beside their final names and renamed into place, so a reader never sees
+    half a dump. The JSON-LD dump is expanded (pyoxigraph's writer): it scales to millions of
+    triples, which rdflib's compaction does not.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    store = dataset.store
+    graphs = dataset.data_graphs
+
+    def triples() -> list[pyoxigraph.Triple]:
+        return [
+            pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            for g in graphs
+            for q in store.graph_quads(g)
+        ]
+
+    everything = triples()
+    prefixes = {k: v for k, v in PREFIXES.items()}
+    prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
+    dumps = []
+    for name, fmt_name, compress in (
+        ("leaps.ttl", "turtle", False),
+        ("leaps.nt.gz", "ntriples", True),
+        ("leaps.jsonld", "jsonld", False),
+    ):
+        fmt = by_name(fmt_name)
+        target = folder / name
+        partial = folder / (name + ".partial")
+        use_prefixes = prefixes if fmt.name == "turtle" else None
+        if compress:
+            with gzip.open(partial, "wb", compresslevel=6) as handle:
+                pyoxigraph.serialize(everything, handle, format=fmt.rdf_format)
+        else:
+            pyoxigraph.serialize(
+                everything, str(partial), format=fmt.rdf_format, prefixes=use_prefixes
+            )
+        partial.replace(target)
+        dumps.append(Dump(name, fmt, target, target.stat().st_size, _sha256(target), compress))
+    (folder / "SHA256SUMS").write_text("".join(f"{d.sha256}  {d.name}\n" for d in dumps))
+    return dumps
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def clear_folder(folder: Path) -> None:
+    """Remove a dumps folder left by an earlier run."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What VoID says about the data, computed once per version."""
+
+    triples: int
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    classes: dict[str, int]
+    properties: dict[str, int]
+    vocabularies: tuple[str, ...]
+
+
+def statistics(store: Store, graphs: list[str]) -> Statistics:
+    """Count triples, entities, classes and properties over the asserted graphs."""
+
+    def one(text: str) -> int:
+        outcome = run_query(store, text, default_graphs=graphs, max_rows=1)
+        return int(outcome.rows[0][0].value)  # type: ignore[union-attr]
+
+    def table(text: str) -> dict[str, int]:
+        outcome = run_query(store, text, default_graphs=graphs, max_rows=100_000)
+        return {row[0].value: int(row[1].value) for row in outcome.rows}  # type: ignore[union-attr]
+
+    classes = table(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER isIRI(?c) } GROUP BY ?c ORDER BY ?c"
+    )
+    properties = table("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    vocabularies = sorted({_namespace(iri) for iri in (*classes, *properties)})
+    return Statistics(
+        triples=one("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"),
+        entities=one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o FILTER isIRI(?s) }"),
+        distinct_subjects=one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
+        distinct_objects=one("SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"),
+        classes=classes,
+        properties=properties,
+        vocabularies=tuple(vocabularies),
+    )
+
+
+def _namespace(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+def void_description(
+    dataset: Dataset,
+    stats: Statistics,
+    dumps: list[Dump],
+    *,
+    origin: str,
+) -> list[pyoxigraph.Triple]:
+    """The VoID + DCAT description, its links on ``origin`` (where it is being served)."""
+    base = dataset.settings.base_iri
+    origin = origin.rstrip("/")
+    ds = N(f"{base}void#dataset")
+    out: list[pyoxigraph.Triple] = []
+
+    def add(s: pyoxigraph.NamedNode | pyoxigraph.BlankNode, p: str, o: object) -> None:
+        out.append(pyoxigraph.Triple(s, N(p), o))  # type: ignore[arg-type]
+
+    def integer(n: int) -> pyoxigraph.Literal:
+        return L(str(n), datatype=N(_XSD + "integer"))
+
+    add(ds, RDF + "type", N(VOID + "Dataset"))
+    add(ds, RDF + "type", N(DCAT + "Dataset"))
+    add(ds, DCT + "title", L("LEAPS science diplomacy knowledge graph", language="en"))
+    add(
+        ds,
+        DCT + "description",
+        L(
+            "The science-diplomacy work of the LEAPS light sources: SESAME, Light for Ukraine, "
+            "LAAAMP, the African Light Source Foundation, and the projects, funders and "
+            "memberships around them.",
+            language="en",
+        ),
+    )
+    add(ds, DCT + "license", N(LICENSE))
+    add(ds, DCT + "source", N(f"{base}id/source/leaps-science-diplomacy"))
+    add(ds, DCT + "publisher", N(f"{base}id/org/leaps"))
+    add(ds, DCT + "modified", L(dataset.modified.isoformat(), datatype=N(_XSD + "dateTime")))
+    add(ds, PREFIXES["owl"] + "versionInfo", L(dataset.version))
+    add(ds, VOID + "sparqlEndpoint", N(f"{origin}/sparql"))
+    add(ds, VOID + "uriSpace", L(f"{base}id/"))
+    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/Turtle"))
+    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/JSON-LD"))
+    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/RDF_XML"))
+    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/N-Triples"))
+    add(ds, VOID + "triples", integer(stats.triples))
+    add(ds, VOID + "entities", integer(stats.entities))
+    add(ds, VOID + "distinctSubjects", integer(stats.distinct_subjects))
+    add(ds, VOID + "distinctObjects", integer(stats.distinct_objects))
+    add(ds, VOID + "classes", integer(len(stats.classes)))
+    add(ds, VOID + "properties", integer(len(stats.properties)))
+    add(ds, VOID + "rootResource", N(f"{base}id/org/leaps"))
+    for path in EXAMPLES:
+        add(ds, VOID + "exampleResource", N(base + path))
+    for vocabulary in stats.vocabularies:
+        add(ds, VOID + "vocabulary", N(vocabulary))
+    for cls, count in stats.classes.items():
+        part = pyoxigraph.BlankNode()
+        add(ds, VOID + "classPartition", part)
+        add(part, VOID + "class", N(cls))
+        add(part, VOID + "entities", integer(count))
+    for prop, count in stats.properties.items():
+        part = pyoxigraph.BlankNode()
+        add(ds, VOID + "propertyPartition", part)
+        add(part, VOID + "property", N(prop))
+        add(part, VOID + "triples", integer(count))
+    for dump in dumps:
+        url = N(f"{origin}/dumps/{dump.name}")
+        add(ds, VOID + "dataDump", url)
+        dist = N(f"{base}void#dump-{dump.name}")
+        add(ds, DCAT + "distribution", dist)
+        add(dist, RDF + "type", N(DCAT + "Distribution"))
+        add(
+            dist,
+            DCT + "title",
+            L(f"{dump.format.label} dump" + (" (gzip)" if dump.compressed else "")),
+        )
+        add(dist, DCAT + "downloadURL", url)
+        add(
+            dist,
+            DCAT + "mediaType",
+            N(f"https://www.iana.org/assignments/media-types/{dump.format.media_type}"),
+        )
+        if dump.compressed:
+            add(
+                dist,
+                DCAT + "compressFormat",
+                N("https://www.iana.org/assignments/media-types/application/gzip"),
+            )
+        add(dist, DCAT + "byteSize", L(str(dump.size), datatype=N(_XSD + "nonNegativeInteger")))
+        add(dist, DCT + "license", N(LICENSE))
+        checksum = pyoxigraph.BlankNode()
+        add(dist, SPDX + "checksum", checksum)
+        add(checksum, RDF + "type", N(SPDX + "Checksum"))
+        add(checksum, SPDX + "algorithm", N(SPDX + "checksumAlgorithm_sha256"))
+        add(checksum, SPDX + "checksumValue", L(dump.sha256, datatype=N(_XSD + "hexBinary")))
+    service = N(f"{origin}/sparql")
+    add(ds, DCAT + "accessService", service)
+    add(service, RDF + "type", N(DCAT + "DataService"))
+    add(service, DCAT + "endpointURL", service)
+    add(service, DCAT + "servesDataset", ds)
+    add(service, DCT + "conformsTo", N("https://www.w3.org/TR/sparql11-protocol/"))
+    return out
+
+
+def service_description(dataset: Dataset, *, origin: str) -> list[pyoxigraph.Triple]:
+    """The SPARQL 1.1 Service Description of the endpoint at ``origin``/sparql."""
+    origin = origin.rstrip("/")
+    service = N(f"{origin}/sparql")
+    out: list[pyoxigraph.Triple] = []
+
+    def add(s: object, p: str, o: object) -> None:
+        out.append(pyoxigraph.Triple(s, N(p), o))  # type: ignore[arg-type]
+
+    add(service, RDF + "type", N(SD + "Service"))
+    add(service, SD + "endpoint", service)
+    add(service, SD + "supportedLanguage", N(SD + "SPARQL11Query"))
+    add(service, SD + "feature", N(SD + "UnionDefaultGraph"))
+    for fmt in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "JSON-LD",
+        "RDF_XML",
+        "N-Triples",
+        "N-Quads",
+        "TriG",
+    ):
+        add(service, SD + "resultFormat", N(f"http://www.w3.org/ns/formats/{fmt}"))
+    description = pyoxigraph.BlankNode()
+    default_graph = pyoxigraph.BlankNode()
+    add(service, SD + "defaultDataset", description)
+    add(description, RDF + "type", N(SD + "Dataset"))
+    add(description, SD + "defaultGraph", default_graph)
+    add(default_graph, RDF + "type", N(SD + "Graph"))
+    add(default_graph, DCT + "description", L("The union of all named graphs", language="en"))
+    for graph in [*dataset.data_graphs, *dataset.shapes_graphs] + (
+        [dataset.inferred_graph] if dataset.inferred else []
+    ):
+        named = pyoxigraph.BlankNode()
+        add(description, SD + "namedGraph", named)
+        add(named, SD + "name", N(graph))
+    add(service, VOID + "sparqlEndpoint", service)
+    add(service, DCT + "title", L("LEAPS Linked Data SPARQL endpoint (read-only)", language="en"))
+    return out

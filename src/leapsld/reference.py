@@ -1,0 +1,133 @@
+"""The ontology as a reference: each class and property with its label, definition, domain,
+range, and the shapes that constrain it. Read from the store, so it is always the served one."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .query import run_query
+from .store import Store
+
+_PREFIXES = """
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+"""
+
+_TERMS = (
+    _PREFIXES
+    + """
+SELECT ?term ?kind ?label ?definition ?domain ?range {
+  VALUES ?kind { owl:Class rdfs:Class owl:ObjectProperty owl:DatatypeProperty
+                 owl:AnnotationProperty rdf:Property }
+  ?term a ?kind . FILTER(isIRI(?term))
+  OPTIONAL { ?term rdfs:label ?label FILTER(lang(?label) = "en" || lang(?label) = "") }
+  OPTIONAL { ?term skos:definition|rdfs:comment ?definition
+             FILTER(lang(?definition) = "en" || lang(?definition) = "") }
+  OPTIONAL { ?term rdfs:domain ?domain FILTER isIRI(?domain) }
+  OPTIONAL { ?term rdfs:range ?range FILTER isIRI(?range) }
+}
+"""
+)
+
+_SHAPES = (
+    _PREFIXES
+    + """
+SELECT ?target ?shape ?name ?message ?severity {
+  { ?shape sh:targetClass ?target . OPTIONAL { ?shape sh:name|rdfs:label ?name } }
+  UNION
+  { ?shape sh:path ?target . FILTER isIRI(?target)
+    OPTIONAL { ?shape sh:name ?name } OPTIONAL { ?shape sh:message ?message }
+    OPTIONAL { ?shape sh:severity ?severity } }
+}
+"""
+)
+
+_HEADER = (
+    _PREFIXES
+    + """
+SELECT ?ontology ?title ?version ?license ?description {
+  ?ontology a owl:Ontology .
+  OPTIONAL { ?ontology dcterms:title|rdfs:label ?title }
+  OPTIONAL { ?ontology owl:versionInfo ?version }
+  OPTIONAL { ?ontology dcterms:license ?license }
+  OPTIONAL { ?ontology dcterms:description|rdfs:comment ?description }
+} LIMIT 1
+"""
+)
+
+
+@dataclass
+class TermEntry:
+    """One class or property of the reference."""
+
+    iri: str
+    kind: str
+    label: str = ""
+    definition: str = ""
+    domains: set[str] = field(default_factory=set)
+    ranges: set[str] = field(default_factory=set)
+    shapes: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return self.iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+@dataclass
+class Reference:
+    """The ontology header and its terms, classes first."""
+
+    header: dict[str, str]
+    classes: list[TermEntry]
+    properties: list[TermEntry]
+
+
+def ontology_reference(
+    store: Store, *, ontology_graphs: list[str], shapes_graphs: list[str], base: str
+) -> Reference:
+    """Collect the reference of the project's own terms (those under ``{base}def``)."""
+    terms: dict[str, TermEntry] = {}
+    for row in run_query(store, _TERMS, default_graphs=ontology_graphs, max_rows=100_000).rows:
+        term, kind, label, definition, domain, range_ = (getattr(v, "value", None) for v in row)
+        if term is None or not term.startswith(f"{base}def"):
+            continue
+        entry = terms.setdefault(
+            term, TermEntry(term, "class" if kind.endswith("Class") else "property")
+        )
+        entry.label = entry.label or (label or "")
+        entry.definition = entry.definition or (definition or "")
+        if domain:
+            entry.domains.add(domain)
+        if range_:
+            entry.ranges.add(range_)
+    by_target: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in run_query(store, _SHAPES, default_graphs=shapes_graphs, max_rows=100_000).rows:
+        target, shape, name, message, severity = (getattr(v, "value", "") or "" for v in row)
+        by_target[target].append(
+            {
+                "shape": shape,
+                "name": name,
+                "message": message,
+                "severity": severity.rsplit("#", 1)[-1] or "Violation",
+            }
+        )
+    for term, entry in terms.items():
+        entry.shapes = sorted(by_target.get(term, []), key=lambda s: (s["name"], s["shape"]))
+    header_rows = run_query(store, _HEADER, default_graphs=ontology_graphs, max_rows=1).rows
+    header = {}
+    if header_rows:
+        names = ("ontology", "title", "version", "license", "description")
+        header = {
+            k: getattr(v, "value", "") or "" for k, v in zip(names, header_rows[0], strict=True)
+        }
+    ordered = sorted(terms.values(), key=lambda e: e.anchor.lower())
+    return Reference(
+        header,
+        [e for e in ordered if e.kind == "class"],
+        [e for e in ordered if e.kind == "property"],
+    )

@@ -1,0 +1,242 @@
+"""Graphs and query results to bytes, in any format of the registry.
+
+RDF syntaxes are pyoxigraph's writers (fast, correct escaping); JSON-LD is compacted with the
+project's curated context through rdflib, never fetching a remote context; SPARQL results are
+written here so that a capped result can be written without the engine's iterator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph
+
+from .bridge import graph_from_quads
+from .errors import UnsupportedFormat
+from .formats import Format
+from .query import QueryOutcome
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD_STRING = _XSD + "string"
+JSONLD_PROFILES = {
+    "expanded": "http://www.w3.org/ns/json-ld#expanded",
+    "compacted": "http://www.w3.org/ns/json-ld#compacted",
+    "flattened": "http://www.w3.org/ns/json-ld#flattened",
+}
+
+
+def serialize_graph(
+    triples: Iterable[pyoxigraph.Triple | pyoxigraph.Quad],
+    fmt: Format,
+    *,
+    prefixes: Mapping[str, str] | None = None,
+    context: Mapping[str, object] | None = None,
+    context_url: str | None = None,
+    profile: str | None = None,
+) -> bytes:
+    """Serialise triples (or quads, for N-Quads and TriG) as ``fmt``.
+
+    Args:
+        triples: the graph (``Triple``) or dataset (``Quad``) to write.
+        fmt: a ``graph`` or ``dataset`` format from the registry.
+        prefixes: prefix map for Turtle and TriG (only the used ones matter to readers).
+        context: the JSON-LD context to compact with.
+        context_url: where that context is published; written as the body's ``@context``.
+        profile: JSON-LD profile IRI(s) from the Accept header (expanded/compacted/flattened).
+    """
+    if fmt.name == "jsonld":
+        return _jsonld(triples, context=context, context_url=context_url, profile=profile)
+    if fmt.rdf_format is None:
+        raise UnsupportedFormat(f"{fmt.label} is not an RDF format")
+    items = list(triples)
+    if fmt.kind == "dataset":
+        items = [
+            item
+            if isinstance(item, pyoxigraph.Quad)
+            else pyoxigraph.Quad(
+                item.subject, item.predicate, item.object, pyoxigraph.DefaultGraph()
+            )
+            for item in items
+        ]
+    else:
+        items = [
+            pyoxigraph.Triple(item.subject, item.predicate, item.object)
+            if isinstance(item, pyoxigraph.Quad)
+            else item
+            for item in items
+        ]
+    use_prefixes = dict(prefixes or {}) if fmt.name in ("turtle", "trig", "rdfxml") else None
+    return pyoxigraph.serialize(items, format=fmt.rdf_format, prefixes=use_prefixes)
+
+
+def _jsonld(
+    triples: Iterable[pyoxigraph.Triple | pyoxigraph.Quad],
+    *,
+    context: Mapping[str, object] | None,
+    context_url: str | None,
+    profile: str | None,
+) -> bytes:
+    graph = graph_from_quads(triples)
+    wanted = set((profile or "").split())
+    if JSONLD_PROFILES["expanded"] in wanted or context is None:
+        return graph.serialize(format="json-ld", auto_compact=False).encode()
+    document = json.loads(
+        graph.serialize(format="json-ld", context=dict(context), auto_compact=True)
+    )
+    if isinstance(document, dict):
+        document["@context"] = context_url if context_url else dict(context)
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+
+# SPARQL results --------------------------------------------------------------------------
+
+
+def serialize_results(
+    outcome: QueryOutcome, fmt: Format, *, prefixes: Mapping[str, str] | None = None
+) -> bytes:
+    """SELECT or ASK results as SPARQL JSON, XML, CSV, TSV, or an aligned text table."""
+    writer = _RESULT_WRITERS.get(fmt.name)
+    if writer is None:
+        raise UnsupportedFormat(f"{fmt.label} cannot carry SELECT or ASK results")
+    return writer(outcome, prefixes or {})
+
+
+def _json_term(term: object) -> dict[str, str]:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    assert isinstance(term, pyoxigraph.Literal)
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != _XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def _results_json(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
+    if outcome.kind == "ask":
+        return json.dumps({"head": {}, "boolean": outcome.boolean}).encode()
+    bindings = [
+        {
+            var: _json_term(term)
+            for var, term in zip(outcome.variables, row, strict=True)
+            if term is not None
+        }
+        for row in outcome.rows
+    ]
+    return json.dumps(
+        {"head": {"vars": outcome.variables}, "results": {"bindings": bindings}}, ensure_ascii=False
+    ).encode()
+
+
+def _xml_term(term: object) -> str:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    assert isinstance(term, pyoxigraph.Literal)
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+    if term.datatype.value != _XSD_STRING:
+        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+    return f"<literal>{escape(term.value)}</literal>"
+
+
+def _results_xml(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
+    out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+    if outcome.kind == "ask":
+        out.append(
+            f"</head>\n<boolean>{'true' if outcome.boolean else 'false'}</boolean>\n</sparql>\n"
+        )
+        return "".join(out).encode()
+    out.extend(f"<variable name={quoteattr(v)}/>" for v in outcome.variables)
+    out.append("</head>\n<results>\n")
+    for row in outcome.rows:
+        out.append("<result>")
+        for var, term in zip(outcome.variables, row, strict=True):
+            if term is not None:
+                out.append(f"<binding name={quoteattr(var)}>{_xml_term(term)}</binding>")
+        out.append("</result>\n")
+    out.append("</results>\n</sparql>\n")
+    return "".join(out).encode()
+
+
+def _csv_value(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
+    return term.value  # type: ignore[attr-defined]
+
+
+def _results_csv(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
+    if outcome.kind == "ask":
+        return b"true" if outcome.boolean else b"false"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(outcome.variables)
+    for row in outcome.rows:
+        writer.writerow([_csv_value(t) for t in row])
+    return buffer.getvalue().encode()
+
+
+def turtle_term(term: object) -> str:
+    """A term in Turtle/TSV syntax (IRIs in angle brackets, literals quoted and escaped)."""
+    return "" if term is None else str(term)
+
+
+def _results_tsv(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
+    if outcome.kind == "ask":
+        return b"true" if outcome.boolean else b"false"
+    lines = ["\t".join(f"?{v}" for v in outcome.variables)]
+    lines.extend("\t".join(turtle_term(t) for t in row) for row in outcome.rows)
+    return ("\n".join(lines) + "\n").encode()
+
+
+def short(term: object, prefixes: Mapping[str, str]) -> str:
+    """A term as people read it: prefixed name or IRI, literal's text, ``_:b`` for blank nodes."""
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.NamedNode):
+        best = max(
+            ((p, ns) for p, ns in prefixes.items() if term.value.startswith(ns)),
+            key=lambda item: len(item[1]),
+            default=None,
+        )
+        if best and all(c.isalnum() or c in "-_./" for c in term.value[len(best[1]) :]):
+            return f"{best[0]}:{term.value[len(best[1]) :]}"
+        return f"<{term.value}>"
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, pyoxigraph.Literal):
+        return term.value
+    return str(term)
+
+
+def _results_table(outcome: QueryOutcome, prefixes: Mapping[str, str]) -> bytes:
+    if outcome.kind == "ask":
+        return b"yes\n" if outcome.boolean else b"no\n"
+    cells = [[short(t, prefixes) for t in row] for row in outcome.rows]
+    header = list(outcome.variables)
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    fmt_row = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()  # noqa: E731
+    lines = [fmt_row(header), "  ".join("-" * w for w in widths)]
+    lines.extend(fmt_row(r) for r in cells)
+    count = f"{len(cells)} row{'s' if len(cells) != 1 else ''}"
+    lines.append(f"({count}{', truncated' if outcome.truncated else ''})")
+    return ("\n".join(lines) + "\n").encode()
+
+
+_RESULT_WRITERS = {
+    "json": _results_json,
+    "xml": _results_xml,
+    "csv": _results_csv,
+    "tsv": _results_tsv,
+    "table": _results_table,
+}

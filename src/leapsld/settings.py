@@ -1,0 +1,127 @@
+"""One frozen ``Settings`` for the CLI, the server and the export.
+
+Defaults < ``LEAPSLD_*`` environment variables < explicit overrides (CLI flags), so a deployment
+can be configured without flags and a flag always wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadRequest
+
+#: The repository this package was installed from, when it is there (an editable install).
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_root() -> Path:
+    """Where the project's own ``ontology/``, ``data/`` and ``shapes/`` live.
+
+    The repository the package sits in (editable install), else the working directory.
+    """
+    if (_SOURCE_ROOT / "data").is_dir() and (_SOURCE_ROOT / "ontology").is_dir():
+        return _SOURCE_ROOT
+    return Path.cwd()
+
+
+def _setting(default: object, help: str, **kw: object) -> object:
+    return field(default=default, metadata={"help": help}, **kw)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything leapsld can be told; each field's metadata carries its help text."""
+
+    base_iri: str = _setting(
+        "https://w3id.org/leaps/", "Base IRI of the dataset; its IRIs stay canonical."
+    )
+    root: Path = _setting(
+        None, "Project folder holding ontology/, data/ and shapes/ (default: this project)."
+    )
+    data: tuple[Path, ...] = _setting(
+        (), "RDF files or folders to load (default: the project's ontology/ and data/)."
+    )
+    shapes: tuple[Path, ...] = _setting((), "SHACL files or folders (default: shapes/).")
+    infer: str = _setting("none", "Inference before validation: none, rdfs or owlrl.")
+    validate: bool = _setting(True, "Refuse to serve or build data that does not conform.")
+    store: str = _setting("memory", "Where the store lives: 'memory' or a folder (on disk).")
+    host: str = _setting("127.0.0.1", "Address the server listens on.")
+    port: int = _setting(8000, "Port the server listens on.")
+    workers: int = _setting(1, "Server worker processes.")
+    threads: int = _setting(8, "Threads per worker (a slow query holds only one).")
+    query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
+    max_rows: int = _setting(10_000, "Most results (rows or triples) one query returns.")
+    max_query_bytes: int = _setting(100_000, "Largest query text or request body accepted.")
+    trust_proxy: bool = _setting(
+        False, "Honour X-Forwarded-Proto/Host/Prefix (only behind a trusted reverse proxy)."
+    )
+
+    def __post_init__(self) -> None:
+        if self.root is None:
+            object.__setattr__(self, "root", default_root())
+        if self.infer not in ("none", "rdfs", "owlrl"):
+            raise BadRequest(f"infer must be none, rdfs or owlrl, not {self.infer!r}")
+        if not self.base_iri.endswith(("/", "#")):
+            raise BadRequest(f"base IRI must end with '/' or '#': {self.base_iri!r}")
+        for name in ("port", "workers", "threads", "max_rows", "max_query_bytes"):
+            if getattr(self, name) < 1:
+                raise BadRequest(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.query_timeout <= 0:
+            raise BadRequest(f"query_timeout must be positive, not {self.query_timeout}")
+
+    @property
+    def data_paths(self) -> tuple[Path, ...]:
+        """The files or folders to load, defaulting to the project's ontology and data."""
+        return self.data or (self.root / "ontology", self.root / "data")
+
+    @property
+    def shapes_paths(self) -> tuple[Path, ...]:
+        """The shapes files or folders, defaulting to the project's shapes/."""
+        return self.shapes or (self.root / "shapes",)
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some settings changed; ``None`` values are ignored (unset flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``LEAPSLD_<NAME>`` variables, then ``overrides`` that are not None.
+
+        >>> Settings.from_env({"LEAPSLD_PORT": "9000"}).port
+        9000
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"LEAPSLD_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f.name, raw, f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _coerce(name: str, raw: str, default: object) -> object:
+    try:
+        if name in ("data", "shapes"):
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        if name == "root":
+            return Path(raw)
+        if isinstance(default, bool):
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise BadRequest(f"LEAPSLD_{name.upper()}={raw!r} is not a valid value") from None
+    return raw
+
+
+def documented_settings() -> dict[str, str]:
+    """Each setting's name and help text, for ``--help`` and the README test."""
+    return {f.name: f.metadata["help"] for f in dataclasses.fields(Settings)}

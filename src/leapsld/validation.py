@@ -1,0 +1,290 @@
+"""SHACL validation (pyshacl) with reports that point back to the file and line.
+
+pyshacl reports focus nodes, not where they are written; a data maintainer reading a CI log
+needs ``data/projects.ttl:42``, so every result is located through the ``SourceIndex``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+import pyshacl
+import rdflib
+from rdflib.namespace import SH
+
+from .loading import SourceIndex
+
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One SHACL result, with where its focus node is described."""
+
+    severity: str
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+    shape: str | None
+    constraint: str | None
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``file:line`` (or ``file``, or ``<unknown>``) for people and CI annotations."""
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or "<unknown>"
+
+
+@dataclass
+class ValidationReport:
+    """All results of one validation run, and whether the data conforms."""
+
+    results: list[ValidationResult]
+    fail_on: str = "Violation"
+    report_graph: rdflib.Graph | None = field(default=None, repr=False)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(r.severity for r in self.results)
+        return {s: counted.get(s, 0) for s in SEVERITIES}
+
+    @property
+    def conforms(self) -> bool:
+        """True when no result is at or above the failing severity."""
+        failing = SEVERITIES[: SEVERITIES.index(self.fail_on) + 1]
+        return not any(r.severity in failing for r in self.results)
+
+    def summary(self) -> str:
+        c = self.counts
+        verdict = "conforms" if self.conforms else "does not conform"
+        return (
+            f"{verdict}: {c['Violation']} violation(s), {c['Warning']} warning(s), {c['Info']} info"
+        )
+
+
+def validate(
+    data: rdflib.Graph,
+    shapes: rdflib.Graph,
+    *,
+    index: SourceIndex | None = None,
+    fail_on: str = "Violation",
+) -> ValidationReport:
+    """Validate ``data`` (ontology included, so class hierarchies resolve) against ``shapes``.
+
+    Args:
+        data: the data graph, with the ontology's triples merged in.
+        shapes: the SHACL shapes graph.
+        index: where subjects are described, to locate each result.
+        fail_on: the lowest severity that makes the data non-conformant.
+
+    Returns:
+        The report; ``report.conforms`` is the verdict.
+    """
+    if fail_on not in SEVERITIES:
+        raise ValueError(f"fail_on must be one of {SEVERITIES}")
+    _, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
+    )
+    results = sorted(
+        (
+            _result(report_graph, node, index, data)
+            for node in report_graph.objects(None, SH.result)
+        ),
+        key=lambda r: (
+            SEVERITIES.index(r.severity),
+            r.file or "~",
+            r.line or 0,
+            r.focus,
+            r.message,
+        ),
+    )
+    return ValidationReport(results, fail_on=fail_on, report_graph=report_graph)
+
+
+def _result(
+    g: rdflib.Graph, node: rdflib.term.Node, index: SourceIndex | None, data: rdflib.Graph
+) -> ValidationResult:
+    focus = g.value(node, SH.focusNode)
+    path = g.value(node, SH.resultPath)
+    value = g.value(node, SH.value)
+    messages = sorted(str(m) for m in g.objects(node, SH.resultMessage))
+    details = sorted(
+        f"{_show(g.value(d, SH.focusNode))} {_show(g.value(d, SH.resultPath))}: {m}"
+        for d in g.objects(node, SH.detail)
+        for m in g.objects(d, SH.resultMessage)
+    )
+    if details:
+        messages.append("because " + "; ".join(details))
+    severity = str(g.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
+    located = index.locate(str(focus)) if index and isinstance(focus, rdflib.URIRef) else None
+    if located is None and index and isinstance(focus, rdflib.BNode):
+        located = _locate_blank(data, focus, index)
+    return ValidationResult(
+        severity=severity,
+        focus=_show(focus),
+        path=_show_path(g, path) if path is not None else None,
+        value=_show(value) if value is not None else None,
+        message="; ".join(messages) or "(no message)",
+        shape=_show(g.value(node, SH.sourceShape)),
+        constraint=_show(g.value(node, SH.sourceConstraintComponent)),
+        file=located[0] if located else None,
+        line=located[1] if located else None,
+    )
+
+
+def _locate_blank(
+    g: rdflib.Graph, node: rdflib.BNode, index: SourceIndex
+) -> tuple[str, int] | None:
+    """A blank focus node is located where the nearest named resource holding it is described."""
+    seen: set[rdflib.term.Node] = {node}
+    frontier: list[rdflib.term.Node] = [node]
+    while frontier:
+        current = frontier.pop(0)
+        for holder in g.subjects(None, current):
+            if isinstance(holder, rdflib.URIRef):
+                found = index.locate(str(holder))
+                if found:
+                    return found
+            elif holder not in seen:
+                seen.add(holder)
+                frontier.append(holder)
+    return None
+
+
+def _show(term: rdflib.term.Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, rdflib.URIRef):
+        return f"<{term}>"
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    return term.n3()
+
+
+def _show_path(g: rdflib.Graph, path: rdflib.term.Node) -> str:
+    """A SHACL path as SPARQL property path text."""
+    if isinstance(path, rdflib.URIRef):
+        return f"<{path}>"
+    inverse = g.value(path, SH.inversePath)
+    if inverse is not None:
+        return f"^{_show_path(g, inverse)}"
+    for prop, op in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = g.value(path, prop)
+        if inner is not None:
+            return f"({_show_path(g, inner)}){op}"
+    alternatives = g.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return (
+            "("
+            + "|".join(_show_path(g, p) for p in rdflib.collection.Collection(g, alternatives))
+            + ")"
+        )
+    if (path, rdflib.RDF.first, None) in g:
+        return "/".join(_show_path(g, p) for p in rdflib.collection.Collection(g, path))
+    return _show(path)
+
+
+# Renderings ---------------------------------------------------------------------------------
+
+
+def render(report: ValidationReport, fmt: str) -> str:
+    """The report as ``text``, ``json``, ``turtle``, ``junit`` or ``github`` annotations."""
+    return _RENDERERS[fmt](report)
+
+
+RENDER_FORMATS: Sequence[str] = ("text", "json", "turtle", "junit", "github")
+
+
+def _text(report: ValidationReport) -> str:
+    lines = []
+    for r in report.results:
+        lines.append(f"{r.where}: {r.severity}: {r.message}")
+        lines.append(f"    focus: {r.focus}")
+        if r.path:
+            lines.append(f"    path:  {r.path}")
+        if r.value:
+            lines.append(f"    value: {r.value}")
+        lines.append(f"    shape: {r.shape}")
+    lines.append(report.summary())
+    return "\n".join(lines) + "\n"
+
+
+def _json(report: ValidationReport) -> str:
+    return (
+        json.dumps(
+            {
+                "conforms": report.conforms,
+                "counts": report.counts,
+                "results": [asdict(r) for r in report.results],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def _turtle(report: ValidationReport) -> str:
+    graph = report.report_graph if report.report_graph is not None else rdflib.Graph()
+    graph.bind("sh", SH)
+    return graph.serialize(format="turtle")
+
+
+def _junit(report: ValidationReport) -> str:
+    c = report.counts
+    failing = [r for r in report.results if r.severity != "Info"]
+    cases = []
+    for r in report.results:
+        name = quoteattr(f"{r.where} {r.focus} {r.path or ''}".strip())
+        body = escape(
+            f"{r.message}\nfocus: {r.focus}\npath: {r.path}\nvalue: {r.value}\nshape: {r.shape}"
+        )
+        tag = "failure" if r.severity == "Violation" else "system-out"
+        attrs = (
+            f" message={quoteattr(r.message)} type={quoteattr(r.severity)}"
+            if tag == "failure"
+            else ""
+        )
+        cases.append(
+            f'  <testcase classname="shacl.{r.severity}" name={name}>\n    <{tag}{attrs}>{body}</{tag}>\n  </testcase>'
+        )
+    if not report.results:
+        cases.append('  <testcase classname="shacl" name="data conforms to the shapes"/>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuite name="leapsld validate" tests="{max(len(report.results), 1)}" '
+        f'failures="{c["Violation"]}" errors="0" skipped="0" warnings="{len(failing) - c["Violation"]}">\n'
+        + "\n".join(cases)
+        + "\n</testsuite>\n"
+    )
+
+
+def _github(report: ValidationReport) -> str:
+    level = {"Violation": "error", "Warning": "warning", "Info": "notice"}
+    lines = []
+    for r in report.results:
+        location = ",".join(
+            part
+            for part in (f"file={r.file}" if r.file else "", f"line={r.line}" if r.line else "")
+            if part
+        )
+        message = f"{r.message} (focus {r.focus}" + (f", path {r.path}" if r.path else "") + ")"
+        message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        head = (
+            f"::{level[r.severity]} "
+            + (location + "," if location else "")
+            + f"title=SHACL {r.severity}"
+        )
+        lines.append(f"{head}::{message}")
+    lines.append(report.summary())
+    return "\n".join(lines) + "\n"
+
+
+_RENDERERS = {"text": _text, "json": _json, "turtle": _turtle, "junit": _junit, "github": _github}

@@ -1,0 +1,77 @@
+"""The web layer: only HTTP translation, on top of the core library.
+
+``create_app(settings=None)`` builds the dataset once (parse → infer → validate → store),
+keeps it in ``app.extensions["leapsld"]`` and registers the blueprints and the one error
+handler.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..pipeline import Dataset, build
+from ..serving import VALIDATED_ENV
+from ..settings import Settings
+from .errors import register_error_handlers
+from .memo import ResponseMemo
+from .site import Site
+
+
+def create_app(settings: Settings | None = None, *, dataset: Dataset | None = None) -> Flask:
+    """Build the Flask application serving one dataset.
+
+    Args:
+        settings: defaults to ``Settings.from_env()``.
+        dataset: an already built dataset (tests, the static export); built from settings if None.
+
+    Raises:
+        LoadError, ShapesViolation: the dataset cannot be built; nothing is served.
+    """
+    settings = settings or Settings.from_env()
+    if dataset is None:
+        dataset = _build(settings)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_query_bytes, JSON_SORT_KEYS=False)
+    app.extensions["leapsld"] = Site(dataset)
+    if settings.trust_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
+    app.wsgi_app = ResponseMemo(app.wsgi_app)  # type: ignore[method-assign]
+
+    from . import meta, resources, sparql, ui
+
+    for module in (resources, sparql, meta, ui):
+        app.register_blueprint(module.blueprint)
+    register_error_handlers(app)
+    app.after_request(_cors)
+    return app
+
+
+def _build(settings: Settings) -> Dataset:
+    """Build; skip validation only when the parent process validated this very version."""
+    validated = os.environ.get(VALIDATED_ENV)
+    if validated and settings.validate:
+        dataset = build(settings, validate_data=False)
+        if dataset.version == validated:
+            return dataset
+    return build(settings)
+
+
+EXPOSED = "Link, ETag, Content-Location, Last-Modified, Vary, Content-Disposition, X-SPARQL-Truncated, X-SPARQL-MaxRows"
+
+
+def _cors(response):  # type: ignore[no-untyped-def]
+    """CORS on every answer: the data is public and read-only."""
+    headers = response.headers
+    headers.setdefault("Access-Control-Allow-Origin", "*")
+    headers.setdefault("Access-Control-Expose-Headers", EXPOSED)
+    if request.method == "OPTIONS":
+        headers["Access-Control-Allow-Methods"] = headers.get("Allow", "GET, HEAD, OPTIONS")
+        headers["Access-Control-Allow-Headers"] = (
+            request.headers.get("Access-Control-Request-Headers")
+            or "Accept, Content-Type, If-None-Match, If-Modified-Since"
+        )
+        headers["Access-Control-Max-Age"] = "86400"
+    return response

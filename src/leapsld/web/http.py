@@ -1,0 +1,99 @@
+"""HTTP helpers shared by the blueprints: origin, negotiation from a request, and document
+responses with Link alternates, ETag, Last-Modified, conditional GET, gzip and caching headers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Response, request
+
+from ..errors import NotAcceptable, UnsupportedFormat
+from ..formats import Format, by_media_type, by_name
+from ..negotiation import Negotiated, negotiate
+from .memo import MEMO_FLAG
+from .site import Body, Site
+
+CACHE_CONTROL = "public, max-age=300"
+
+
+def origin() -> str:
+    """This server's own origin and mount prefix, as the client reached it."""
+    return request.host_url.rstrip("/") + request.script_root
+
+
+#: What ``?format=xml`` or ``?format=json`` means when the answer is a graph, as in Fuseki.
+_GRAPH_ALIASES = {"xml": "rdfxml", "json": "jsonld", "n3": "turtle", "text": "ntriples"}
+
+
+def choose(
+    offered: Sequence[Format], *, default: Format | None = None, suffix: str | None = None
+) -> Negotiated:
+    """Negotiate for the current request.
+
+    ``?format=`` (or ``?output=``, as SPARQLWrapper sends), a name or a media type, wins over
+    Accept; ``xml``/``json`` mean RDF/XML and JSON-LD where a graph is answered.
+    """
+    override = request.args.get("format") or request.args.get("output")
+    if override and not suffix:
+        fmt = by_media_type(override) or _by_name_or_none(override)
+        if fmt not in offered and override.lower() in _GRAPH_ALIASES:
+            fmt = _by_name_or_none(_GRAPH_ALIASES[override.lower()])
+        if fmt is None or fmt not in offered:
+            raise NotAcceptable(
+                f"format={override!r} is not offered here; offered: "
+                + ", ".join(f.name for f in offered),
+                offered=[f.media_type for f in offered],
+            )
+        return Negotiated(fmt)
+    return negotiate(request.headers.get("Accept"), offered=offered, default=default, suffix=suffix)
+
+
+def _by_name_or_none(name: str) -> Format | None:
+    try:
+        return by_name(name)
+    except UnsupportedFormat:
+        return None
+
+
+def alternates(path: str, formats: Sequence[Format]) -> list[str]:
+    """``Link`` values pointing at each format's suffixed URL of ``path``."""
+    base = origin() + path
+    return [f'<{base}{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in formats]
+
+
+def document(
+    site: Site,
+    body: Body,
+    fmt: Format,
+    *,
+    negotiated: bool,
+    links: Sequence[str] = (),
+    content_location: str | None = None,
+    memoizable: bool = True,
+) -> Response:
+    """A cacheable document response; answers conditional GETs with 304 and gzips on demand.
+
+    ``memoizable`` lets the response memo replay it to identical requests (its bytes depend
+    only on the dataset version and the request headers the memo keys on).
+    """
+    data, etag = body.data, body.etag
+    use_gzip = len(data) >= 512 and request.accept_encodings["gzip"] > 0
+    if use_gzip:
+        data, etag = body.gzipped(), etag + "-gzip"
+    response = Response(data, content_type=fmt.content_type)
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    vary = ["Accept-Encoding"]
+    if negotiated:
+        vary.insert(0, "Accept")
+        if content_location:
+            response.headers["Content-Location"] = content_location
+    response.headers["Vary"] = ", ".join(vary)
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.set_etag(etag)
+    response.last_modified = site.dataset.modified
+    if memoizable:
+        request.environ[MEMO_FLAG] = True
+    return response.make_conditional(request)

@@ -1,0 +1,76 @@
+"""Dataset metadata: VoID + DCAT at ``/.well-known/void`` (and ``/void``), dumps at ``/dumps/``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, send_file
+
+from ..errors import NotFound
+from ..formats import by_name, of_kind
+from .http import alternates, choose, document, origin
+from .site import Body, Site
+
+blueprint = Blueprint("meta", __name__)
+
+VOID_FORMATS = of_kind("graph")
+
+
+def site() -> Site:
+    return current_app.extensions["leapsld"]
+
+
+@blueprint.route("/.well-known/void", methods=["GET", "HEAD"])
+@blueprint.route("/void", methods=["GET", "HEAD"])
+@blueprint.route("/void<any('.ttl','.jsonld','.rdf','.nt'):suffix>", methods=["GET", "HEAD"])
+def void(suffix: str | None = None) -> Response:
+    """The VoID + DCAT description, its links on this server's origin."""
+    s = site()
+    chosen = choose(VOID_FORMATS, suffix=suffix)
+    body = s.graph_body(
+        "void",
+        lambda: s.void(origin()),
+        chosen.format,
+        origin=origin(),
+        profile=chosen.params.get("profile"),
+        origin_dependent=True,
+    )
+    return document(
+        s,
+        body,
+        chosen.format,
+        negotiated=suffix is None,
+        links=alternates("/void", VOID_FORMATS),
+        content_location=f"{origin()}/void{chosen.format.suffix}",
+    )
+
+
+@blueprint.route("/dumps/", methods=["GET", "HEAD"])
+def dumps_index() -> Response:
+    """The list of dumps with sizes and checksums."""
+    s = site()
+    html = render_template("dumps.html", dumps=s.dumps, origin=origin())
+    return document(
+        s, Body(html.encode(), s.etag("dumps", origin())), by_name("html"), negotiated=False
+    )
+
+
+@blueprint.route("/dumps/<name>", methods=["GET", "HEAD"])
+def dump(name: str) -> Response:
+    """One dump file, or its SHA256SUMS."""
+    s = site()
+    known = {d.name: d for d in s.dumps}
+    if name == "SHA256SUMS":
+        path, mimetype = s.dumps_dir / name, "text/plain"
+    elif name in known:
+        path, mimetype = known[name].path, known[name].media_type
+    else:
+        raise NotFound(f"no dump named {name!r}; dumps: {', '.join(sorted(known))}, SHA256SUMS")
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        etag=f"{s.version}-{name}",
+        last_modified=s.dataset.modified,
+        conditional=True,
+        download_name=name,
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,175 @@
+"""Cool URIs: ``/id/…`` things answer 303 to ``/doc/…`` documents, which negotiate.
+
+Also the ontology at its namespace (``/def``), the shapes (``/shapes``) and the JSON-LD context.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, redirect, render_template
+
+from ..describe import exists
+from ..errors import NotFound
+from ..formats import by_suffix, of_kind
+from ..reference import ontology_reference
+from .http import CACHE_CONTROL, alternates, choose, document, origin
+from .pages import resource_view
+from .site import Body, Site
+
+blueprint = Blueprint("resources", __name__)
+
+#: What a document offers, in the order a client with no preference gets them.
+DOCUMENT_FORMATS = (*of_kind("graph"), *of_kind("page"))
+_SUFFIXES = tuple(f.suffix for f in DOCUMENT_FORMATS)
+
+
+def site() -> Site:
+    return current_app.extensions["leapsld"]
+
+
+def split_suffix(path: str) -> tuple[str, str | None]:
+    """``org/esrf.ttl`` → (``org/esrf``, ``.ttl``) when the suffix is a document format."""
+    for suffix in _SUFFIXES:
+        if path.endswith(suffix):
+            return path[: -len(suffix)], suffix
+    return path, None
+
+
+@blueprint.route("/id/<path:rest>", methods=["GET", "HEAD"])
+def thing(rest: str) -> Response:
+    """A thing is not a document: 303 See Other to the document that describes it."""
+    name, suffix = split_suffix(rest)
+    s = site()
+    if not exists(s.dataset.store, f"{s.base}id/{name}"):
+        raise NotFound(f"nothing is known about {s.base}id/{name}; see {origin()}/ for what is")
+    response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@blueprint.route("/doc/<path:rest>", methods=["GET", "HEAD"])
+def doc(rest: str) -> Response:
+    """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
+    s = site()
+    name, suffix = split_suffix(rest)
+    iri = f"{s.base}id/{name}"
+    chosen = choose(DOCUMENT_FORMATS, suffix=suffix)
+    fmt = chosen.format
+    path = f"/doc/{name}"
+    links = [
+        *alternates(path, DOCUMENT_FORMATS),
+        f'<{origin()}/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
+        f'<{origin()}/id/{name}>; rel="describes"',
+    ]
+    if fmt.kind == "page":
+        body = s.cache.get_or_render(("html", iri, origin()), lambda: _resource_page(s, iri))
+    else:
+        body = s.graph_body(
+            f"doc:{iri}",
+            lambda: s.description(iri),
+            fmt,
+            origin=origin(),
+            profile=chosen.params.get("profile"),
+        )
+    return document(
+        s,
+        body,
+        fmt,
+        negotiated=suffix is None,
+        links=links,
+        content_location=f"{origin()}{path}{fmt.suffix}",
+    )
+
+
+def _resource_page(s: Site, iri: str) -> Body:
+    triples = s.description(iri)
+    view = resource_view(iri, triples, origin=origin(), base=s.base, prefixes=s.prefixes)
+    html = render_template(
+        "resource.html",
+        view=view,
+        formats=of_kind("graph"),
+        path=iri[len(s.base) - 1 :].replace("/id/", "/doc/", 1),
+    )
+    return Body(html.encode(), s.etag("html", origin()))
+
+
+@blueprint.route("/def", methods=["GET", "HEAD"])
+@blueprint.route("/def<any('.ttl','.jsonld','.rdf','.nt','.html'):suffix>", methods=["GET", "HEAD"])
+def ontology(suffix: str | None = None) -> Response:
+    """The ontology at its namespace: an HTML reference for people, RDF for machines."""
+    s = site()
+    chosen = choose(DOCUMENT_FORMATS, suffix=suffix)
+    fmt = chosen.format
+    if fmt.kind == "page":
+        body = s.cache.get_or_render(("html", "def", origin()), lambda: _ontology_page(s))
+    else:
+        body = s.graph_body(
+            "def",
+            lambda: s.graph_triples(s.ontology_graphs()),
+            fmt,
+            origin=origin(),
+            profile=chosen.params.get("profile"),
+        )
+    return document(
+        s,
+        body,
+        fmt,
+        negotiated=suffix is None,
+        links=alternates("/def", DOCUMENT_FORMATS),
+        content_location=f"{origin()}/def{fmt.suffix}",
+    )
+
+
+def _ontology_page(s: Site) -> Body:
+    reference = ontology_reference(
+        s.dataset.store,
+        ontology_graphs=s.ontology_graphs(),
+        shapes_graphs=s.dataset.shapes_graphs,
+        base=s.base,
+    )
+    html = render_template(
+        "ontology.html", ref=reference, origin=origin(), formats=of_kind("graph")
+    )
+    return Body(html.encode(), s.etag("html", origin()))
+
+
+SHAPES_FORMATS = of_kind("graph")
+
+
+@blueprint.route("/shapes", methods=["GET", "HEAD"])
+@blueprint.route("/shapes<any('.ttl','.jsonld','.rdf','.nt'):suffix>", methods=["GET", "HEAD"])
+def shapes(suffix: str | None = None) -> Response:
+    """The SHACL shapes the data is validated against."""
+    s = site()
+    chosen = choose(SHAPES_FORMATS, suffix=suffix)
+    body = s.graph_body(
+        "shapes",
+        lambda: s.graph_triples(s.dataset.shapes_graphs),
+        chosen.format,
+        origin=origin(),
+        profile=chosen.params.get("profile"),
+    )
+    return document(
+        s,
+        body,
+        chosen.format,
+        negotiated=suffix is None,
+        links=alternates("/shapes", SHAPES_FORMATS),
+        content_location=f"{origin()}/shapes{chosen.format.suffix}",
+    )
+
+
+@blueprint.route("/context.jsonld", methods=["GET", "HEAD"])
+def context() -> Response:
+    """The curated JSON-LD context every compact document names in its body."""
+    s = site()
+    body = s.cache.get_or_render(
+        ("context",),
+        lambda: Body(json.dumps({"@context": s.context}, indent=2).encode(), s.etag("context")),
+    )
+    fmt = by_suffix(".jsonld")
+    assert fmt is not None
+    response = document(s, body, fmt, negotiated=False)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,0 +1,164 @@
+"""The state one application serves: a built dataset and what is derived from it.
+
+Everything derived (documents, statistics, dumps) depends only on the dataset version and the
+origin it is served at, so it is computed once and cached under that key: the ETag is the
+version, and a reload builds a new ``Site`` rather than mutating this one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+
+from ..describe import describe
+from ..formats import Format
+from ..namespaces import jsonld_context, project_prefixes
+from ..pipeline import Dataset
+from ..publish import (
+    Dump,
+    Statistics,
+    service_description,
+    statistics,
+    void_description,
+    write_dumps,
+)
+from ..serialization import serialize_graph
+
+MAX_CACHED_BYTES = 256 * 1024 * 1024
+GZIP_MIN_BYTES = 512
+
+
+@dataclass
+class Body:
+    """A rendered document and its gzip form (made on first demand, then kept)."""
+
+    data: bytes
+    etag: str
+    _gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.data, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+class DocumentCache:
+    """A byte-bounded LRU of rendered documents, safe across threads."""
+
+    def __init__(self, max_bytes: int = MAX_CACHED_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[object, ...], Body] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: tuple[object, ...], render: Callable[[], Body]) -> Body:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+                return body
+        body = render()
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = body
+                self._size += len(body.data)
+                while self._size > self.max_bytes and self._items:
+                    _, old = self._items.popitem(last=False)
+                    self._size -= len(old.data)
+        return body
+
+
+class Site:
+    """A dataset being served, with its caches, statistics and dumps."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.settings = dataset.settings
+        self.base = dataset.settings.base_iri
+        self.prefixes = project_prefixes(self.base)
+        self.context = jsonld_context(self.base)
+        self.cache = DocumentCache()
+        self._stats: Statistics | None = None
+        self._lock = threading.Lock()
+        self.dumps_dir = self._dumps_folder()
+        self.dumps: list[Dump] = write_dumps(dataset, self.dumps_dir)
+
+    @property
+    def version(self) -> str:
+        return self.dataset.version
+
+    def _dumps_folder(self) -> Path:
+        if self.settings.store != "memory":
+            return Path(self.settings.store) / self.version / "dumps"
+        return Path(tempfile.gettempdir()) / f"leapsld-dumps-{self.version}"
+
+    @property
+    def stats(self) -> Statistics:
+        with self._lock:
+            if self._stats is None:
+                self._stats = statistics(self.dataset.store, self.dataset.data_graphs)
+            return self._stats
+
+    def etag(self, *parts: object) -> str:
+        """A strong validator: the dataset version plus what else the body depends on."""
+        extra = [str(p) for p in parts if p]
+        if len(extra) > 1:
+            extra = [extra[0], hashlib.sha1("\0".join(extra[1:]).encode()).hexdigest()[:10]]
+        return "-".join([self.version, *extra])
+
+    # Graph documents -------------------------------------------------------------------
+
+    def graph_body(
+        self,
+        name: str,
+        triples: Callable[[], list[pyoxigraph.Triple]],
+        fmt: Format,
+        *,
+        origin: str,
+        profile: str | None = None,
+        origin_dependent: bool = False,
+    ) -> Body:
+        """A graph document in an RDF format, rendered once per version (and origin)."""
+        depends_on_origin = origin_dependent or fmt.name == "jsonld"
+        key = (name, fmt.name, profile, origin if depends_on_origin else None)
+
+        def render() -> Body:
+            data = serialize_graph(
+                triples(),
+                fmt,
+                prefixes=self.prefixes,
+                context=self.context,
+                context_url=f"{origin}/context.jsonld",
+                profile=profile,
+            )
+            return Body(data, self.etag(fmt.name, profile, origin if depends_on_origin else None))
+
+        return self.cache.get_or_render(key, render)
+
+    def description(self, iri: str) -> list[pyoxigraph.Triple]:
+        return describe(self.dataset.store, iri)
+
+    def graph_triples(self, graphs: list[str]) -> list[pyoxigraph.Triple]:
+        store = self.dataset.store
+        seen: dict[pyoxigraph.Triple, None] = {}
+        for g in graphs:
+            for q in store.graph_quads(g):
+                seen.setdefault(pyoxigraph.Triple(q.subject, q.predicate, q.object), None)
+        return list(seen)
+
+    def ontology_graphs(self) -> list[str]:
+        return [f.graph for f in self.dataset.data_files if f.relpath.startswith("ontology/")]
+
+    def void(self, origin: str) -> list[pyoxigraph.Triple]:
+        return void_description(self.dataset, self.stats, self.dumps, origin=origin)
+
+    def service_description(self, origin: str) -> list[pyoxigraph.Triple]:
+        return service_description(self.dataset, origin=origin)

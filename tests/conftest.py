@@ -1,0 +1,65 @@
+"""Shared fixtures: the project's own dataset built once, the app, a test client and a runner.
+
+Tests use the real files of the project; small broken variants live in ``tests/fixtures``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leapsld.pipeline import Dataset, build
+from leapsld.settings import Settings
+from leapsld.web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The project's own settings, independent of the caller's LEAPSLD_* environment."""
+    return Settings.from_env({}, root=ROOT)
+
+
+@pytest.fixture(scope="session")
+def dataset(settings: Settings) -> Dataset:
+    """The project's dataset, built and validated once per test session."""
+    return build(settings)
+
+
+@pytest.fixture(scope="session")
+def app(dataset: Dataset):  # type: ignore[no-untyped-def]
+    application = create_app(dataset.settings, dataset=dataset)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def store():  # type: ignore[no-untyped-def]
+    """A small store of test fixtures (people.ttl and small.nt), one graph per file."""
+    from leapsld.loading import load_files
+    from leapsld.store import OxigraphStore
+
+    s = OxigraphStore()
+    files = [FIXTURES / "people.ttl", FIXTURES / "small.nt"]
+    load_files(files, s.inner, base_iri="https://w3id.org/leaps/", root=ROOT)
+    return s
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A CLI runner with no LEAPSLD_* variables leaking in from the environment."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("LEAPSLD_"):
+            monkeypatch.delenv(key)
+    return CliRunner()

@@ -1,0 +1,155 @@
+"""The ``leapsld`` command: exit codes, report formats, query output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from leapsld.cli import main
+
+from .conftest import FIXTURES, ROOT
+
+BROKEN_PROJECT = (
+    "@prefix schema: <https://schema.org/> .\n"
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    "\n"
+    "<https://w3id.org/leaps/id/project/nameless> a schema:ResearchProject ;\n"
+    '    rdfs:comment "has neither label nor source" .\n'
+)
+
+
+@pytest.fixture()
+def broken_data(tmp_path: Path) -> Path:
+    """The project's data plus one project that breaks the shapes, at a known line."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "zz-broken.ttl").write_text(BROKEN_PROJECT)
+    return data
+
+
+def test_validate_shipped_data_conforms(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "conforms: 0 violation(s), 0 warning(s)" in result.output
+
+
+def test_validate_reports_file_line_and_exit_1(runner, broken_data: Path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["validate", str(ROOT / "ontology"), str(broken_data)])
+    assert result.exit_code == 1
+    assert f"{broken_data}/zz-broken.ttl:4: Violation:" in result.output
+    assert "focus: <https://w3id.org/leaps/id/project/nameless>" in result.output
+
+
+def test_validate_json_names_every_field(runner, broken_data: Path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        main, ["validate", str(ROOT / "ontology"), str(broken_data), "--format", "json"]
+    )
+    report = json.loads(result.output)
+    assert report["conforms"] is False
+    result0 = next(r for r in report["results"] if r["focus"].endswith("/nameless>"))
+    assert set(result0) >= {
+        "severity",
+        "focus",
+        "path",
+        "value",
+        "message",
+        "file",
+        "line",
+        "shape",
+    }
+    assert result0["line"] == 4 and result0["file"].endswith("zz-broken.ttl")
+
+
+def test_validate_junit_and_github(runner, broken_data: Path) -> None:  # type: ignore[no-untyped-def]
+    paths = [str(ROOT / "ontology"), str(broken_data)]
+    junit = runner.invoke(main, ["validate", *paths, "--format", "junit"])
+    suite = ET.fromstring(junit.output)
+    assert int(suite.get("failures")) >= 1
+    github = runner.invoke(main, ["validate", *paths, "--format", "github"])
+    assert (
+        f"::error file={broken_data}/zz-broken.ttl,line=4,title=SHACL Violation::" in github.output
+    )
+
+
+def test_validate_turtle_report_is_a_shacl_report(runner, broken_data: Path) -> None:  # type: ignore[no-untyped-def]
+    import rdflib
+
+    result = runner.invoke(
+        main, ["validate", str(ROOT / "ontology"), str(broken_data), "--format", "turtle"]
+    )
+    graph = rdflib.Graph().parse(data=result.output, format="turtle")
+    assert (None, rdflib.RDF.type, rdflib.SH.ValidationReport) in graph
+
+
+def test_validate_syntax_error_exit_2_with_position(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["validate", str(FIXTURES / "broken.ttl")])
+    assert result.exit_code == 2
+    assert "tests/fixtures/broken.ttl:4:11:" in result.output
+
+
+def test_query_cq04_table_prints_the_eight_participants(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", str(ROOT / "queries" / "cq04.rq"), "--format", "table"])
+    assert result.exit_code == 0, result.output
+    for name in ("ALBA", "DESY", "Elettra", "ESRF", "INFN", "PSI", "SESAME", "SOLARIS"):
+        assert name in result.output
+    assert "(8 rows)" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_query_result_formats(runner, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", "ASK { ?s ?p ?o }", "--format", fmt])
+    assert result.exit_code == 0
+    assert "true" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "jsonld", "nt", "rdfxml", "nq", "trig"])
+def test_query_graph_formats(runner, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        main, ["query", "-e", "CONSTRUCT WHERE { ?s a ?c } LIMIT 2", "--format", fmt]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip()
+
+
+def test_query_on_other_data(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        main,
+        [
+            "query",
+            "--data",
+            str(FIXTURES / "small.trig"),
+            "-e",
+            "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.output.split() == ["n", "2"]
+
+
+def test_query_syntax_error_exit_2(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", "SELECT * WHERE {"])
+    assert result.exit_code == 2
+    assert "line 1, column" in result.output
+
+
+def test_query_refuses_updates(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", "DELETE WHERE { ?s ?p ?o }"])
+    assert result.exit_code == 2 and "read-only" in result.output
+
+
+def test_query_needs_exactly_one_source(runner) -> None:  # type: ignore[no-untyped-def]
+    assert runner.invoke(main, ["query"]).exit_code == 2
+
+
+def test_build_on_disk_is_reused(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "store"
+    first = runner.invoke(main, ["build", "--store", str(store)])
+    assert first.exit_code == 0, first.output
+    assert "conforms" in first.output and " into " in first.output
+    again = runner.invoke(main, ["build", "--store", str(store)])
+    assert again.exit_code == 0 and " reused " in again.output

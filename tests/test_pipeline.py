@@ -1,0 +1,90 @@
+"""The one build path: inference kept apart, on-disk stores reused, failures leave nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from leapsld.errors import LoadError, ShapesViolation
+from leapsld.pipeline import build
+from leapsld.query import run_query
+from leapsld.settings import Settings
+
+from .conftest import FIXTURES, ROOT
+
+
+def test_the_shipped_dataset_conforms_without_warnings(dataset) -> None:  # type: ignore[no-untyped-def]
+    assert dataset.report is not None
+    assert dataset.report.counts == {"Violation": 0, "Warning": 0, "Info": 0}, (
+        dataset.report.summary()
+    )
+
+
+def test_every_file_has_its_own_graph(dataset) -> None:  # type: ignore[no-untyped-def]
+    graphs = dataset.store.graphs()
+    for f in dataset.data_files + dataset.shapes_files:
+        assert f.graph in graphs
+    assert len({f.graph for f in dataset.data_files}) == len(dataset.data_files)
+
+
+@pytest.mark.parametrize("mode", ["rdfs", "owlrl"])
+def test_inference_goes_into_its_own_graph(settings: Settings, dataset, mode: str) -> None:  # type: ignore[no-untyped-def]
+    inferred = build(settings.replace(infer=mode), validate_data=False)
+    assert inferred.inferred > 0
+    graph = inferred.inferred_graph
+    for g in inferred.data_graphs:  # asserted graphs unchanged
+        assert sum(1 for _ in inferred.store.graph_quads(g)) == sum(
+            1 for _ in dataset.store.graph_quads(g)
+        )
+    assert sum(1 for _ in inferred.store.graph_quads(graph)) == inferred.inferred
+    assert graph not in dataset.store.graphs()
+
+
+def test_rdfs_inference_answers_superclass_queries(settings: Settings) -> None:
+    inferred = build(settings.replace(infer="rdfs"), validate_data=False)
+    text = "ASK { <https://w3id.org/leaps/id/project/beats> a <https://schema.org/Project> }"
+    assert run_query(inferred.store, text, default_graphs=[inferred.inferred_graph]).boolean is True
+
+
+def test_version_changes_with_the_data(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(ROOT / "shapes", tmp_path / "shapes")
+    settings = Settings.from_env({}, root=tmp_path)
+    first = build(settings, validate_data=False).version
+    assert build(settings, validate_data=False).version == first
+    with (tmp_path / "data" / "extra.ttl").open("w") as f:
+        f.write("<https://example.org/a> <https://example.org/b> <https://example.org/c> .\n")
+    assert build(settings, validate_data=False).version != first
+
+
+def test_on_disk_store_is_reused_and_a_failed_build_leaves_the_good_one(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / part, root / part)
+    store = tmp_path / "store"
+    settings = Settings.from_env({}, root=root, store=str(store))
+    built = build(settings)
+    assert not built.reused and built.conforms
+    count = len(built.store)
+    again = build(settings)
+    assert again.reused and len(again.store) == count and again.version == built.version
+    (root / "data" / "zz.ttl").write_text(
+        "<https://w3id.org/leaps/id/project/x> a <https://schema.org/ResearchProject> .\n"
+    )
+    with pytest.raises(ShapesViolation):
+        build(settings)
+    assert sorted(p.name for p in store.iterdir()) == [built.version]
+    (root / "data" / "zz.ttl").write_text("broken turtle\n")
+    with pytest.raises(LoadError):
+        build(settings)
+    assert sorted(p.name for p in store.iterdir()) == [built.version]
+
+
+def test_no_files_is_a_load_error(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="no RDF files"):
+        build(
+            Settings.from_env({}, root=tmp_path, data=(tmp_path,), shapes=(FIXTURES / "small.nt",))
+        )

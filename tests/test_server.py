@@ -1,0 +1,169 @@
+"""The real server (``leapsld serve`` on Granian) on a loopback port, driven by real clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import rdflib
+import requests
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from .conftest import ROOT
+
+LEAPSLD = str(Path(sys.executable).parent / "leapsld")
+BASE = "https://w3id.org/leaps/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEAPSLD_")}
+    env.update(extra)
+    return env
+
+
+def start(*args: str, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [LEAPSLD, "serve", "--port", str(port), *args],
+        cwd=ROOT,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+
+
+def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited {process.returncode}: {process.stdout.read()}")
+        try:
+            if requests.get(f"{origin}/", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("server did not come up")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[str]:
+    port = free_port()
+    process = start("--threads", "4", "--query-timeout", "3", port=port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(process, url)
+        yield url
+    finally:
+        stop(process)
+
+
+def test_curl_style_turtle_follows_the_303(origin: str) -> None:
+    response = requests.get(f"{origin}/id/org/sesame", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert response.history[0].status_code == 303
+    assert response.headers["Content-Type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=response.text, format="turtle")
+    assert (rdflib.URIRef(f"{BASE}id/org/sesame"), None, None) in graph
+
+
+def test_rdflib_parses_a_resource_url_like_a_harvester(origin: str) -> None:
+    graph = rdflib.Graph()
+    graph.parse(f"{origin}/id/project/beats")
+    beats = rdflib.URIRef(f"{BASE}id/project/beats")
+    assert (beats, rdflib.RDF.type, None) in graph
+    assert (beats, rdflib.RDFS.label, None) in graph
+
+
+def test_rdflib_parses_jsonld_with_the_served_context(origin: str) -> None:
+    graph = rdflib.Graph().parse(f"{origin}/doc/project/beats.jsonld", format="json-ld")
+    assert (rdflib.URIRef(f"{BASE}id/project/beats"), rdflib.RDFS.label, None) in graph
+
+
+def test_sparqlwrapper_select_and_construct(origin: str) -> None:
+    client = SPARQLWrapper(f"{origin}/sparql")
+    client.setQuery((ROOT / "queries" / "cq04.rq").read_text())
+    client.setReturnFormat(JSON)
+    bindings = client.query().convert()["results"]["bindings"]
+    assert len(bindings) == 8
+    client.setQuery("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3")
+    client.setReturnFormat("xml")
+    graph = client.query().convert()
+    assert isinstance(graph, rdflib.Graph) and len(graph) == 3
+    client.setMethod("POST")
+    client.setQuery("ASK { ?s ?p ?o }")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True
+
+
+def test_a_slow_query_does_not_block_other_requests(origin: str) -> None:
+    slow = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    finished: dict[str, float] = {}
+
+    def run_slow() -> None:
+        requests.get(f"{origin}/sparql", params={"query": slow}, timeout=30)
+        finished["slow"] = time.monotonic()
+
+    thread = threading.Thread(target=run_slow)
+    thread.start()
+    time.sleep(0.2)
+    response = requests.get(f"{origin}/doc/org/sesame.ttl", timeout=30)
+    finished["doc"] = time.monotonic()
+    thread.join()
+    assert response.status_code == 200
+    assert finished["doc"] < finished["slow"]
+
+
+def test_the_slow_query_is_stopped_by_the_timeout(origin: str) -> None:
+    slow = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    response = requests.get(f"{origin}/sparql", params={"query": slow}, timeout=30)
+    assert response.status_code == 503
+    assert "3 s" in response.json()["detail"]
+
+
+def test_refuses_to_start_on_data_that_does_not_conform(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "zz-broken.ttl").write_text(
+        "@prefix schema: <https://schema.org/> .\n\n"
+        "<https://w3id.org/leaps/id/project/nameless> a schema:ResearchProject .\n"
+    )
+    port = free_port()
+    result = subprocess.run(
+        [LEAPSLD, "serve", "--port", str(port), str(ROOT / "ontology"), str(data)],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert f"{data}/zz-broken.ttl:3" in result.stderr
+    assert "not serving" in result.stderr
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/", timeout=1)

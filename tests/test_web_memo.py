@@ -1,0 +1,60 @@
+"""The response memo: identical document requests are replayed, everything else goes through."""
+
+from __future__ import annotations
+
+import pytest
+
+from leapsld.web import create_app
+from leapsld.web.memo import ResponseMemo
+
+
+@pytest.fixture()
+def fresh(dataset):  # type: ignore[no-untyped-def]
+    app = create_app(dataset.settings, dataset=dataset)
+    memo = app.wsgi_app
+    assert isinstance(memo, ResponseMemo)
+    return app.test_client(), memo
+
+
+def test_identical_requests_are_replayed_byte_for_byte(fresh) -> None:  # type: ignore[no-untyped-def]
+    client, memo = fresh
+    first = client.get("/doc/org/sesame", headers={"Accept": "text/turtle"})
+    assert len(memo) == 1
+    second = client.get("/doc/org/sesame", headers={"Accept": "text/turtle"})
+    assert len(memo) == 1
+    assert second.get_data() == first.get_data()
+    assert second.headers.to_wsgi_list() == first.headers.to_wsgi_list()
+
+
+def test_every_input_that_shapes_the_answer_is_in_the_key(fresh) -> None:  # type: ignore[no-untyped-def]
+    client, memo = fresh
+    turtle = client.get("/doc/org/sesame", headers={"Accept": "text/turtle"})
+    jsonld = client.get("/doc/org/sesame", headers={"Accept": "application/ld+json"})
+    zipped = client.get(
+        "/doc/org/sesame", headers={"Accept": "text/turtle", "Accept-Encoding": "gzip"}
+    )
+    elsewhere = client.get("/doc/org/sesame.jsonld", base_url="http://other.example:9000")
+    assert len(memo) == 4
+    assert turtle.mimetype == "text/turtle" and jsonld.mimetype == "application/ld+json"
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert b"http://other.example:9000/context.jsonld" in elsewhere.get_data()
+
+
+def test_head_is_answered_from_the_memo_without_a_body(fresh) -> None:  # type: ignore[no-untyped-def]
+    client, memo = fresh
+    get = client.get("/doc/project/beats.ttl")
+    head = client.head("/doc/project/beats.ttl")
+    assert len(memo) == 1
+    assert (
+        head.get_data() == b"" and head.headers["Content-Length"] == get.headers["Content-Length"]
+    )
+
+
+def test_conditional_requests_errors_and_sparql_go_through(fresh) -> None:  # type: ignore[no-untyped-def]
+    client, memo = fresh
+    etag = client.get("/doc/org/sesame.ttl").headers["ETag"]
+    assert client.get("/doc/org/sesame.ttl", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/doc/org/atlantis").status_code == 404
+    assert client.get("/doc/org/atlantis").status_code == 404
+    client.get("/sparql", query_string={"query": "ASK {}"})
+    assert len(memo) == 1

@@ -1,0 +1,139 @@
+"""VoID + DCAT, dumps with checksums, the home page, and the one error shape."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import pyoxigraph
+import pytest
+
+from leapsld.bridge import graph_from_quads
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+BASE = "https://w3id.org/leaps/"
+
+
+def turtle(response):  # type: ignore[no-untyped-def]
+    return graph_from_quads(
+        pyoxigraph.parse(response.get_data(), format=pyoxigraph.RdfFormat.TURTLE)
+    )
+
+
+def objects(graph, predicate: str) -> set[str]:  # type: ignore[no-untyped-def]
+    return {str(o) for o in graph.objects(None, __import__("rdflib").URIRef(predicate))}
+
+
+@pytest.mark.parametrize("path", ["/.well-known/void", "/void", "/void.ttl"])
+def test_void_describes_the_dataset(client, dataset, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    graph = turtle(response)
+    assert objects(graph, VOID + "sparqlEndpoint") == {"http://localhost/sparql"}
+    assert objects(graph, VOID + "uriSpace") == {f"{BASE}id/"}
+    assert objects(graph, VOID + "dataDump") == {
+        "http://localhost/dumps/leaps.ttl",
+        "http://localhost/dumps/leaps.nt.gz",
+        "http://localhost/dumps/leaps.jsonld",
+    }
+    assert f"{BASE}id/org/sesame" in objects(graph, VOID + "exampleResource")
+    for predicate in ("license", "source", "modified"):
+        assert objects(graph, "http://purl.org/dc/terms/" + predicate)
+    triples = int(next(iter(objects(graph, VOID + "triples"))))
+    asserted = sum(1 for g in dataset.data_graphs for _ in dataset.store.graph_quads(g))
+    assert triples == asserted
+    assert "http://www.w3.org/ns/org#" in objects(graph, VOID + "vocabulary")
+    assert int(next(iter(objects(graph, VOID + "classes")))) > 5
+    assert int(next(iter(objects(graph, VOID + "entities")))) > 20
+
+
+def test_void_links_follow_the_origin(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/void.ttl", base_url="http://data.example.org:8080")
+    graph = turtle(response)
+    assert objects(graph, VOID + "sparqlEndpoint") == {"http://data.example.org:8080/sparql"}
+
+
+def test_dumps_are_complete_and_checksummed(client, dataset) -> None:  # type: ignore[no-untyped-def]
+    sums = dict(
+        reversed(line.split("  "))
+        for line in client.get("/dumps/SHA256SUMS").get_data(as_text=True).splitlines()
+    )
+    assert set(sums) == {"leaps.ttl", "leaps.nt.gz", "leaps.jsonld"}
+    asserted = {
+        (q.subject, q.predicate, q.object)
+        for g in dataset.data_graphs
+        for q in dataset.store.graph_quads(g)
+    }
+    for name, fmt in (
+        ("leaps.ttl", pyoxigraph.RdfFormat.TURTLE),
+        ("leaps.nt.gz", pyoxigraph.RdfFormat.N_TRIPLES),
+        ("leaps.jsonld", pyoxigraph.RdfFormat.JSON_LD),
+    ):
+        response = client.get(f"/dumps/{name}")
+        assert response.status_code == 200
+        data = response.get_data()
+        assert hashlib.sha256(data).hexdigest() == sums[name]
+        if name.endswith(".gz"):
+            assert response.mimetype == "application/gzip"
+            data = gzip.decompress(data)
+        parsed = {(t.subject, t.predicate, t.object) for t in pyoxigraph.parse(data, format=fmt)}
+        blank_free = {
+            t for t in asserted if not any(isinstance(x, pyoxigraph.BlankNode) for x in t)
+        }
+        assert len(parsed) == len(asserted)
+        assert blank_free <= parsed
+    assert client.get("/dumps/nothing.ttl").status_code == 404
+
+
+def test_dumps_index_lists_checksums(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/dumps/").get_data(as_text=True)
+    assert "leaps.nt.gz" in html and "SHA256SUMS" in html
+
+
+def test_dump_checksums_are_in_dcat(client) -> None:  # type: ignore[no-untyped-def]
+    graph = turtle(client.get("/void.ttl"))
+    values = objects(graph, "http://spdx.org/rdf/terms#checksumValue")
+    sums = {
+        line.split("  ")[0]
+        for line in client.get("/dumps/SHA256SUMS").get_data(as_text=True).splitlines()
+    }
+    assert values == sums
+    assert len(objects(graph, DCAT + "downloadURL")) == 3
+
+
+def test_home_page_links_to_examples_and_endpoints(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="http://localhost/doc/org/sesame"' in html
+    assert "http://localhost/sparql" in html
+    assert "/.well-known/void" in response.headers["Link"]
+
+
+def test_unknown_route_and_wrong_method_share_the_error_shape(client) -> None:  # type: ignore[no-untyped-def]
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    wrong = client.delete("/sparql")
+    assert wrong.status_code == 405 and wrong.get_json()["status"] == 405
+    assert "GET" in wrong.headers["Allow"]
+    browser = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert browser.mimetype == "text/html" and "404" in browser.get_data(as_text=True)
+
+
+def test_reverse_proxy_headers_are_honoured_only_when_trusted(dataset) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.web import create_app
+
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "data.example.org",
+        "X-Forwarded-Prefix": "/leaps",
+    }
+    trusted = create_app(dataset.settings.replace(trust_proxy=True), dataset=dataset).test_client()
+    response = trusted.get("/id/org/sesame", headers=headers)
+    assert response.headers["Location"] == "https://data.example.org/leaps/doc/org/sesame"
+    untrusted = create_app(dataset.settings, dataset=dataset).test_client()
+    assert (
+        untrusted.get("/id/org/sesame", headers=headers).headers["Location"]
+        == "http://localhost/doc/org/sesame"
+    )
