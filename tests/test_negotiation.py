@@ -122,3 +122,26 @@ def test_parse_accept_handles_quoted_commas() -> None:
         ("ld+json", 0.5, {"profile": "a, b"}),
         ("turtle", 1.0, {}),
     ]
+
+
+def test_unreadable_entries_are_skipped_like_javas_default_header() -> None:
+    java = "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"
+    assert negotiate(java, offered=RESULTS).format.name == "json"
+    assert negotiate(java, offered=DOCS).format.name == "html"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        'application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded";q=0, application/ld+json',
+        'application/ld+json, application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded";q=0',
+    ],
+)
+def test_a_refused_profile_does_not_refuse_the_type(accept: str) -> None:
+    chosen = negotiate(accept, offered=DOCS)
+    assert chosen.format.name == "jsonld" and chosen.params == {}
+
+
+def test_ranges_with_parameters_the_offer_lacks_do_not_apply() -> None:
+    assert negotiate("text/html;level=1;q=0, text/html", offered=DOCS).format.name == "html"
+    assert negotiate("text/turtle;charset=utf-8", offered=DOCS).format.name == "turtle"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from leapsld.errors import QueryError, QueryRefused, QueryTimeout
-from leapsld.query import check_read_only, run_query
+from leapsld.errors import BadRequest, Busy, QueryError, QueryRefused, QueryTimeout
+from leapsld.query import QueryRunner, check_read_only, run_query
 from leapsld.store import OxigraphStore
 
 BASE = "https://w3id.org/leaps/"
@@ -42,6 +44,24 @@ def test_rows_are_capped_and_marked_truncated(store: OxigraphStore) -> None:
     assert len(outcome.rows) == 3
     assert outcome.truncated
     assert not run_query(store, "SELECT * { ?s ?p ?o }", max_rows=10).truncated
+
+
+SSRF = [
+    # a comment ended by a bare CR: the parser sees SERVICE on the next line
+    "SELECT ?x { # c\rSERVICE <http://127.0.0.1:9/cr> { ?a ?b ?x }\n}",
+    # no-break space inside an IRI, then a quote that would open a fake string
+    "SELECT * { <http://a\u00a0'x> ?p ?o . SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } #'",
+    # a codepoint escape inside an IRI, and one spelling the keyword
+    "SELECT * { <http://a\\u00E9'> ?p ?o . SERV\\u0049CE <http://127.0.0.1:9/> { ?s ?p ?o } } #'",
+    "select * { service silent <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * { SERVICE #\n ?endpoint { ?s ?p ?o } }",
+]
+
+
+@pytest.mark.parametrize("text", SSRF)
+def test_service_bypasses_are_refused(store: OxigraphStore, text: str) -> None:
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        run_query(store, text)
 
 
 @pytest.mark.parametrize(
@@ -82,12 +102,45 @@ def test_syntax_error_names_line_and_column(store: OxigraphStore) -> None:
     assert caught.value.message.startswith("line 2, column 16:")
 
 
+SLOW = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o . ?p ?q ?r . ?s ?t ?u }"
+
+
 def test_timeout_stops_a_slow_query(store: OxigraphStore) -> None:
     # 10^7 rows: far more than 0.05 s of work; the worker stops at its next row once cancelled
-    slow = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o . ?p ?q ?r . ?s ?t ?u }"
+    runner = QueryRunner(store, slots=2, timeout=0.05, max_rows=10**9)
     with pytest.raises(QueryTimeout, match=r"longer than 0\.05 s"):
-        run_query(store, slow, timeout=0.05, max_rows=10**9)
+        runner.run(SLOW)
+    assert runner.run("ASK {}").boolean is True
 
 
-def test_timeout_leaves_fast_queries_alone(store: OxigraphStore) -> None:
-    assert run_query(store, "ASK {}", timeout=5).boolean is True
+def test_busy_when_every_slot_is_held_by_an_unstoppable_query(store: OxigraphStore) -> None:
+    runner = QueryRunner(store, slots=1, timeout=0.05, max_rows=10)
+    # an aggregate computes to the end (about 0.3 s here) before its first row: it cannot stop
+    unstoppable = (
+        "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?a{i} ?b{i} ?c{i}" for i in range(6)) + " }"
+    )
+    with pytest.raises(QueryTimeout):
+        runner.run(unstoppable)  # an aggregate: computes to the end before its first row
+    with pytest.raises(Busy):
+        runner.run("ASK {}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            assert runner.run("ASK {}").boolean is True
+            break
+        except (Busy, QueryTimeout):
+            time.sleep(0.1)
+    else:
+        pytest.fail("the slot was never given back")
+
+
+def test_the_querys_own_from_is_honoured(store: OxigraphStore) -> None:
+    text = f"SELECT (COUNT(*) AS ?n) FROM <{SMALL}> {{ ?s ?p ?o }}"
+    assert int(run_query(store, text).rows[0][0].value) == 1
+    protocol = run_query(store, text, default_graphs=[PEOPLE])
+    assert int(protocol.rows[0][0].value) == 9  # the protocol's dataset overrides FROM
+
+
+def test_a_graph_name_that_is_not_an_iri_is_a_bad_request(store: OxigraphStore) -> None:
+    with pytest.raises(BadRequest):
+        run_query(store, "ASK {}", default_graphs=["not an iri"])

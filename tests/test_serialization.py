@@ -119,3 +119,53 @@ def test_jsonld_expanded_profile_has_no_context(store) -> None:  # type: ignore[
     )
     assert isinstance(body, list)
     assert all("@context" not in node for node in body)
+
+
+BLANK_CLASSIFICATION = """
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<https://w3id.org/leaps/id/project/x> org:classification [ skos:prefLabel "blank class" ] ;
+    dcterms:source <https://w3id.org/leaps/id/source/s> .
+"""
+
+
+@pytest.mark.parametrize("form", ["compacted", "flattened", "expanded"])
+def test_jsonld_keeps_blank_nodes_behind_coerced_terms(form: str) -> None:
+    triples = list(pyoxigraph.parse(BLANK_CLASSIFICATION, format=pyoxigraph.RdfFormat.TURTLE))
+    context = jsonld_context()
+    data = serialize_graph(
+        triples, by_name("jsonld"), context=context, profile=JSONLD_PROFILES[form]
+    )
+    body = json.loads(data)
+    if form != "expanded":
+        assert body["@context"] == dict(context)
+    if form == "flattened":
+        assert all("id" in node for node in body["@graph"])  # "id" is the context's alias of @id
+    parsed = graph_from_quads(
+        pyoxigraph.parse(json.dumps(body), format=pyoxigraph.RdfFormat.JSON_LD)
+    )
+    assert isomorphic(parsed, graph_from_quads(triples))
+
+
+def test_xml_results_keep_carriage_returns_and_refuse_what_xml_cannot_carry(store) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.errors import NotAcceptable
+
+    fmt = by_name("xml")
+    kept = run_query(store, 'SELECT ?v { BIND("a\\r\\nb" AS ?v) }')
+    parsed = list(
+        pyoxigraph.parse_query_results(serialize_results(kept, fmt), format=fmt.results_format)
+    )
+    assert parsed[0]["v"].value == "a\r\nb"
+    control = run_query(store, 'SELECT ?v { BIND("bell\\u0007" AS ?v) }')
+    with pytest.raises(NotAcceptable, match="U\\+0007"):
+        serialize_results(control, fmt)
+
+
+@pytest.mark.parametrize("name", ["json", "xml"])
+def test_triple_terms_in_results(store, name: str) -> None:  # type: ignore[no-untyped-def]
+    fmt = by_name(name)
+    outcome = run_query(store, "SELECT ?t { BIND(<<( <http://a> <http://b> <http://c> )>> AS ?t) }")
+    data = serialize_results(outcome, fmt)
+    parsed = list(pyoxigraph.parse_query_results(data, format=fmt.results_format))
+    assert parsed[0]["t"] == outcome.rows[0][0]

@@ -291,3 +291,73 @@ def test_every_competency_question_answers_in_all_four_formats(client, dataset, 
                 assert bool(parsed) == expected.boolean
             else:
                 assert len(list(parsed)) == len(expected.rows)
+
+
+def test_html_results_never_link_to_javascript(client) -> None:  # type: ignore[no-untyped-def]
+    query = 'SELECT ?x { BIND(IRI("javascript:alert(document.domain)//") AS ?x) }'
+    response = client.get("/sparql", query_string={"query": query, "format": "html"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="javascript:' not in html
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_protocol_misuse_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/sparql", query_string={"update": "DROP ALL"}).status_code == 403
+    both = client.post(
+        "/sparql?query=ASK%20%7B%7D",
+        data=b"ASK {}",
+        headers={"Content-Type": "application/sparql-query"},
+    )
+    assert both.status_code == 400
+    url_only = client.post("/sparql?query=ASK%20%7B%7D", data={"x": "1"})
+    assert url_only.status_code == 400
+    latin1 = client.post(
+        "/sparql",
+        data="SELECT * { ?s ?p 'café' }".encode("latin-1"),
+        headers={"Content-Type": "application/sparql-query; charset=ISO-8859-1"},
+    )
+    assert latin1.status_code == 400
+    not_utf8 = client.post(
+        "/sparql",
+        data=b"SELECT * { ?s ?p 'caf\xe9' }",
+        headers={"Content-Type": "application/sparql-query"},
+    )
+    assert not_utf8.status_code == 400
+    form_not_utf8 = client.post(
+        "/sparql",
+        data=b"query=ASK%20%7B%22caf%E9%22%7D",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form_not_utf8.status_code == 400
+    for bad in ("not an iri", ""):
+        assert (
+            client.get(
+                "/sparql", query_string={"query": "ASK {}", "default-graph-uri": bad}
+            ).status_code
+            == 400
+        )
+
+
+def test_from_in_the_query_is_honoured(client, dataset) -> None:  # type: ignore[no-untyped-def]
+    graph = next(g for g in dataset.data_graphs if g.endswith("/ontology/leaps"))
+    query = f"ASK FROM <{graph}> {{ ?s a <http://www.w3.org/ns/org#Membership> }}"
+    assert client.get("/sparql", query_string={"query": query}).get_json()["boolean"] is False
+
+
+def test_strong_etags_follow_the_bytes(client) -> None:  # type: ignore[no-untyped-def]
+    query = "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3"
+    compact = client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/ld+json"}
+    )
+    expanded = client.get(
+        "/sparql",
+        query_string={"query": query},
+        headers={"Accept": 'application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"'},
+    )
+    assert compact.headers["ETag"] != expanded.headers["ETag"]
+    random = "SELECT (RAND() AS ?r) {}"
+    first, second = (client.get("/sparql", query_string={"query": random}) for _ in range(2))
+    assert (first.headers["ETag"] == second.headers["ETag"]) == (
+        first.get_data() == second.get_data()
+    )

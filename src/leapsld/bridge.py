@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph
 import rdflib
 
+from .errors import NotAcceptable
+
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -34,7 +36,10 @@ def to_rdflib(
         if datatype == _XSD_STRING:
             return rdflib.Literal(term.value)
         return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
-    raise TypeError(f"RDF-star triple terms are not supported here: {term!r}")
+    raise NotAcceptable(
+        "a triple term (RDF 1.2) cannot be written in this format; ask for N-Triples or Turtle",
+        offered=["application/n-triples", "text/turtle"],
+    )
 
 
 def from_rdflib(

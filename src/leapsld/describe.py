@@ -7,12 +7,14 @@ millions of incoming links still answers quickly).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import pyoxigraph
 
 from .errors import NotFound
 from .namespaces import LABEL_PREDICATES, RDF_TYPE
+from .query import run_query
 from .store import Store
 
 MAX_INVERSE = 2_000
@@ -71,3 +73,14 @@ def describe(store: Store, iri: str, *, max_inverse: int = MAX_INVERSE) -> list[
         for predicate in (*_LABELS, _TYPE):
             add(store.quads(other, predicate))
     return list(triples)
+
+
+def known_under(store: Store, prefix: str, *, limit: int = 20) -> list[str]:
+    """Some IRIs described in the store that start with ``prefix``, sorted (for a helpful 404)."""
+    text = (
+        "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "
+        + json.dumps(prefix)
+        + ")) } ORDER BY ?s LIMIT "
+        + str(limit)
+    )
+    return [row[0].value for row in run_query(store, text, max_rows=limit).rows]  # type: ignore[union-attr]

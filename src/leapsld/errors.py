@@ -98,6 +98,13 @@ class QueryTimeout(LeapsError):
     title = "Query timed out"
 
 
+class Busy(LeapsError):
+    """Every query slot is taken (by queries that could not be stopped yet); try again later."""
+
+    http_status = 503
+    title = "Busy"
+
+
 class NotFound(LeapsError):
     """No such resource or document."""
 

@@ -35,9 +35,7 @@ class Format:
     @property
     def content_type(self) -> str:
         """The ``Content-Type`` header value (text formats say their charset)."""
-        textual = self.media_type.startswith("text/") or self.media_type.endswith(
-            ("+json", "+xml", "/json", "/xml")
-        )
+        textual = self.media_type.startswith("text/") or self.media_type.endswith(("+xml", "/xml"))
         return f"{self.media_type}; charset=utf-8" if textual else self.media_type
 
     @property

@@ -21,12 +21,18 @@ from .namespaces import graph_iri
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file that was loaded, and the named graph it went into."""
+    """A file that was loaded, the named graph it went into, and every graph it filled (TriG
+    and N-Quads files may also fill named graphs of their own)."""
 
     path: Path
     relpath: str
     graph: str
     format: pyoxigraph.RdfFormat
+    graphs: tuple[str, ...] = ()
+
+    @property
+    def all_graphs(self) -> tuple[str, ...]:
+        return self.graphs or (self.graph,)
 
     @property
     def is_dataset(self) -> bool:
@@ -90,51 +96,104 @@ def graph_key(path: Path, root: Path) -> str:
         return path.name
 
 
+@dataclass(frozen=True)
+class RawFile:
+    """A file's bytes, read once: what is hashed for the version is exactly what is parsed."""
+
+    path: Path
+    data: bytes
+
+
+def read_files(paths: Iterable[Path]) -> list[RawFile]:
+    """Read each file once.
+
+    Raises:
+        LoadError: a file cannot be read.
+    """
+    raws = []
+    for path in paths:
+        try:
+            raws.append(RawFile(path, path.read_bytes()))
+        except OSError as exc:
+            raise LoadError(exc.strerror or str(exc), path=str(path)) from None
+    return raws
+
+
 def load_files(
     paths: Iterable[Path],
     store: pyoxigraph.Store,
     *,
     base_iri: str,
     root: Path,
+    reserved: Iterable[str] = (),
+) -> list[SourceFile]:
+    """Find, read and parse files into ``store``; see ``load_raw``."""
+    return load_raw(
+        read_files(find_files(paths)), store, base_iri=base_iri, root=root, reserved=reserved
+    )
+
+
+def load_raw(
+    raws: Iterable[RawFile],
+    store: pyoxigraph.Store,
+    *,
+    base_iri: str,
+    root: Path,
+    reserved: Iterable[str] = (),
 ) -> list[SourceFile]:
     """Parse each file into ``store``, triples into the file's own named graph.
 
-    TriG and N-Quads keep their named graphs; their default graph goes to the file's graph.
+    TriG and N-Quads keep their named graphs; their default graph goes to the file's graph. No
+    two files may fill the same graph, nor any file a ``reserved`` one (the inferred graph).
 
     Raises:
-        LoadError: with file, line and column of the first syntax error.
+        LoadError: with file, line and column of the first syntax error, or a graph clash.
     """
     loaded = []
-    graphs_seen: dict[str, str] = {}
-    for path in find_files(paths):
-        rel = relative_name(path, root)
-        fmt = READABLE_SUFFIXES[path.suffix.lower()]
-        source = SourceFile(path, rel, graph_iri(base_iri, graph_key(path, root)), fmt)
-        if source.graph in graphs_seen:
+    owner: dict[str, str] = {g: "leapsld itself (reserved)" for g in reserved}
+    for raw in raws:
+        rel = relative_name(raw.path, root)
+        fmt = READABLE_SUFFIXES[raw.path.suffix.lower()]
+        source = SourceFile(raw.path, rel, graph_iri(base_iri, graph_key(raw.path, root)), fmt)
+        if source.graph in owner:
             raise LoadError(
-                f"would share the named graph {source.graph} with {graphs_seen[source.graph]}; "
+                f"would share the named graph {source.graph} with {owner[source.graph]}; "
                 "rename one of them",
                 path=rel,
             )
-        graphs_seen[source.graph] = rel
-        _load_one(source, store)
+        graphs = _load_one(source, raw.data, store, owner)
+        source = SourceFile(raw.path, rel, source.graph, fmt, graphs)
+        for g in graphs:
+            owner[g] = rel
         loaded.append(source)
     return loaded
 
 
-def _load_one(source: SourceFile, store: pyoxigraph.Store) -> None:
+def _load_one(
+    source: SourceFile, data: bytes, store: pyoxigraph.Store, owner: dict[str, str]
+) -> tuple[str, ...]:
     graph = pyoxigraph.NamedNode(source.graph)
     try:
-        if source.is_dataset:
-            staging = pyoxigraph.Store()
-            staging.load(path=source.path, format=source.format)
-            store.extend(_default_to(staging, graph))
-        else:
-            store.load(path=source.path, format=source.format, to_graph=graph)
+        if not source.is_dataset:
+            store.load(data, format=source.format, to_graph=graph)
+            return (source.graph,)
+        staging = pyoxigraph.Store()
+        staging.load(data, format=source.format)
+        named = sorted(
+            g.value for g in staging.named_graphs() if isinstance(g, pyoxigraph.NamedNode)
+        )
+        for name in named:
+            if name in owner or name == source.graph:
+                raise LoadError(
+                    f"names the graph {name}, which belongs to {owner.get(name, 'this file')}",
+                    path=source.relpath,
+                )
+        store.extend(_default_to(staging, graph))
+        return (source.graph, *named)
     except SyntaxError as exc:
         error = _located(exc, source.relpath)
         if error.line is None and source.format == pyoxigraph.RdfFormat.RDF_XML:
-            error = _xml_located(error, source)
+            error = _xml_located(error, data, source.relpath)
         raise error from None
     except (OSError, ValueError) as exc:
         raise LoadError(str(exc), path=source.relpath) from None
@@ -161,14 +220,13 @@ def _located(exc: SyntaxError, relpath: str) -> LoadError:
     return LoadError(message, path=relpath, line=exc.lineno, column=exc.offset)
 
 
-def _xml_located(error: LoadError, source: SourceFile) -> LoadError:
+def _xml_located(error: LoadError, data: bytes, relpath: str) -> LoadError:
     """pyoxigraph's RDF/XML errors carry no position; expat finds well-formedness errors' one."""
     parser = xml.parsers.expat.ParserCreate()
     try:
-        with source.path.open("rb") as handle:
-            parser.ParseFile(handle)
+        parser.Parse(data, True)
     except xml.parsers.expat.ExpatError as exc:
-        return LoadError(error.detail, path=source.relpath, line=exc.lineno, column=exc.offset + 1)
+        return LoadError(error.detail, path=relpath, line=exc.lineno, column=exc.offset + 1)
     return error
 
 

@@ -20,7 +20,10 @@ from .formats import Format, by_suffix
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _MEDIA_RANGE = re.compile(rf"^\s*({_TOKEN})/({_TOKEN})\s*$")
 _PARAM = re.compile(rf'^\s*({_TOKEN})\s*=\s*({_TOKEN}|"(?:[^"\\]|\\.)*")\s*$')
-_QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+_QVALUE = re.compile(r"^(?:0?\.\d{1,3}|0|1(?:\.0{0,3})?)$")
+#: Parameters that do not narrow what a range matches here (every offer is UTF-8 where text,
+#: and the JSON-LD offer can produce any profile).
+_NEUTRAL_PARAMS = {"charset", "profile"}
 MAX_ACCEPT_LENGTH = 4096
 
 
@@ -54,42 +57,54 @@ class Negotiated:
 
 
 def parse_accept(header: str) -> list[MediaRange]:
-    """Parse an Accept header; raises ``BadRequest`` naming the entry that is malformed.
+    """Parse an Accept header, skipping entries that cannot be read.
 
-    >>> [(r.type, r.subtype, r.q) for r in parse_accept("text/*;q=0.5, text/turtle")]
+    Clients in the wild send entries such as ``*; q=.2`` (Java's default); RFC 9110 §12.5.1
+    lets a server disregard what it cannot read, so such entries are skipped. A header with no
+    readable entry at all is a ``BadRequest`` naming the first bad one.
+
+    >>> [(r.type, r.subtype, r.q) for r in parse_accept("text/*;q=0.5, text/turtle, *; q=.2")]
     [('text', '*', 0.5), ('text', 'turtle', 1.0)]
     """
     if len(header) > MAX_ACCEPT_LENGTH:
         raise BadRequest(f"Accept header longer than {MAX_ACCEPT_LENGTH} characters")
-    ranges = []
+    ranges: list[MediaRange] = []
+    problems: list[str] = []
     for position, entry in enumerate(_split(header, ","), start=1):
         if not entry.strip():
             continue
-        head, *raw_params = _split(entry, ";")
-        match = _MEDIA_RANGE.match(head)
-        if not match:
-            raise BadRequest(
-                f"Accept header entry {position} ({entry.strip()!r}) is not a media range"
-            )
-        mtype, subtype = match.group(1).lower(), match.group(2).lower()
-        if mtype == "*" and subtype != "*":
-            raise BadRequest(f"Accept header entry {position} ({entry.strip()!r}): '*/{subtype}'")
-        q, params = 1.0, {}
-        for raw in raw_params:
-            pm = _PARAM.match(raw)
-            if not pm:
-                raise BadRequest(f"Accept header entry {position}: bad parameter {raw.strip()!r}")
-            key, value = pm.group(1).lower(), pm.group(2)
-            if value.startswith('"'):
-                value = re.sub(r"\\(.)", r"\1", value[1:-1])
-            if key == "q":
-                if not _QVALUE.match(value):
-                    raise BadRequest(f"Accept header entry {position}: q={value!r} is not 0..1")
-                q = float(value)
-            else:
-                params[key] = value
-        ranges.append(MediaRange(mtype, subtype, q, params))
+        try:
+            ranges.append(_parse_range(entry))
+        except ValueError as exc:
+            problems.append(f"Accept header entry {position} ({entry.strip()!r}): {exc}")
+    if problems and not ranges:
+        raise BadRequest(problems[0])
     return ranges
+
+
+def _parse_range(entry: str) -> MediaRange:
+    head, *raw_params = _split(entry, ";")
+    match = _MEDIA_RANGE.match(head)
+    if not match:
+        raise ValueError("not a media range")
+    mtype, subtype = match.group(1).lower(), match.group(2).lower()
+    if mtype == "*" and subtype != "*":
+        raise ValueError(f"'*/{subtype}' is not a media range")
+    q, params = 1.0, {}
+    for raw in raw_params:
+        pm = _PARAM.match(raw)
+        if not pm:
+            raise ValueError(f"bad parameter {raw.strip()!r}")
+        key, value = pm.group(1).lower(), pm.group(2)
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        if key == "q":
+            if not _QVALUE.match(value):
+                raise ValueError(f"q={value!r} is not a number from 0 to 1")
+            q = float(value)
+        else:
+            params[key] = value
+    return MediaRange(mtype, subtype, q, params)
 
 
 def _split(text: str, sep: str) -> list[str]:
@@ -151,13 +166,13 @@ def negotiate(
     best: tuple[float, int, int] | None = None
     chosen_offer: Negotiated | None = None
     for index, offer in enumerate(offered):
-        match = _best_range(ranges, offer)
-        if match is None or match.q <= 0:
+        q, specificity, params = _quality(ranges, offer)
+        if q <= 0:
             continue
-        rank = (match.q, match.specificity(_matched_type(match, offer)), -index)
+        rank = (q, specificity, -index)
         if best is None or rank > best:
             best = rank
-            chosen_offer = Negotiated(offer, dict(match.params))
+            chosen_offer = Negotiated(offer, params)
     if chosen_offer is None:
         names = ", ".join(f.media_type for f in offered)
         raise NotAcceptable(
@@ -167,19 +182,24 @@ def negotiate(
     return chosen_offer
 
 
-def _matched_type(rng: MediaRange, offer: Format) -> str:
-    for media_type in offer.media_types:
-        if rng.specificity(media_type) >= 0:
-            return media_type
-    return offer.media_type
+def _quality(ranges: list[MediaRange], offer: Format) -> tuple[float, int, dict[str, str]]:
+    """The q an offer gets (RFC 9110 §12.5.1): from the most specific ranges that apply to it.
 
-
-def _best_range(ranges: list[MediaRange], offer: Format) -> MediaRange | None:
-    """The most specific range matching any of the offer's media types (RFC 9110 precedence)."""
-    best, best_spec = None, -1
+    A range whose parameters the offer does not have does not apply; among equally specific
+    ranges the highest q counts, and a profile comes from an applicable range that allows it.
+    """
+    applicable: list[tuple[int, MediaRange]] = []
     for rng in ranges:
-        for media_type in offer.media_types:
-            spec = rng.specificity(media_type)
-            if spec > best_spec:
-                best, best_spec = rng, spec
-    return best
+        if set(rng.params) - _NEUTRAL_PARAMS:
+            continue
+        spec = max(rng.specificity(m) for m in offer.media_types)
+        if spec >= 0:
+            applicable.append((spec, rng))
+    if not applicable:
+        return 0.0, -1, {}
+    top = max(spec for spec, _ in applicable)
+    best = [rng for spec, rng in applicable if spec == top]
+    q = max(rng.q for rng in best)
+    profiled = [rng for rng in best if rng.q > 0 and "profile" in rng.params]
+    params = {"profile": max(profiled, key=lambda r: r.q).params["profile"]} if profiled else {}
+    return q, top, params

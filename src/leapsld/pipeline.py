@@ -8,9 +8,12 @@ build never replaces a good one.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +25,7 @@ from . import __version__
 from .bridge import graph_from_quads
 from .errors import LoadError, ShapesViolation
 from .inference import infer
-from .loading import SourceFile, SourceIndex, find_files, graph_key, load_files
+from .loading import RawFile, SourceFile, SourceIndex, find_files, graph_key, load_raw, read_files
 from .namespaces import inferred_graph
 from .settings import Settings
 from .store import OxigraphStore
@@ -52,12 +55,13 @@ class Dataset:
 
     @property
     def data_graphs(self) -> list[str]:
-        """Graphs of asserted ontology and data (not shapes, not inferred)."""
-        return [f.graph for f in self.data_files]
+        """Every graph of asserted ontology and data (not shapes, not inferred), including the
+        named graphs TriG and N-Quads files declare."""
+        return [g for f in self.data_files for g in f.all_graphs]
 
     @property
     def shapes_graphs(self) -> list[str]:
-        return [f.graph for f in self.shapes_files]
+        return [g for f in self.shapes_files for g in f.all_graphs]
 
     @property
     def inferred_graph(self) -> str:
@@ -70,21 +74,18 @@ class Dataset:
         return None if self.counts is None else self.counts.get("Violation", 0) == 0
 
 
-def fingerprint(settings: Settings, data: list[Path], shapes: list[Path]) -> tuple[str, datetime]:
-    """The dataset version (a hash of every input and setting that changes the output) and the
-    newest input's modification time."""
+def fingerprint(settings: Settings, data: list[RawFile], shapes: list[RawFile]) -> str:
+    """The dataset version: a hash of the very bytes that are parsed, and of every setting that
+    changes the output (so a file edited mid-build cannot pass under another file's verdict)."""
     digest = hashlib.sha256()
     digest.update(f"leapsld {__version__}\0{settings.base_iri}\0{settings.infer}\0".encode())
-    newest = 0.0
-    for role, paths in (("data", data), ("shapes", shapes)):
-        for path in paths:
-            digest.update(f"{role}\0{graph_key(path, settings.root)}\0".encode())
-            with path.open("rb") as handle:
-                for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
-                    digest.update(chunk)
-            newest = max(newest, path.stat().st_mtime)
-    modified = datetime.fromtimestamp(int(newest), UTC) if newest else datetime.now(UTC)
-    return digest.hexdigest()[:16], modified
+    for role, raws in (("data", data), ("shapes", shapes)):
+        for raw in raws:
+            digest.update(
+                f"{role}\0{graph_key(raw.path, settings.root)}\0{len(raw.data)}\0".encode()
+            )
+            digest.update(raw.data)
+    return digest.hexdigest()[:16]
 
 
 def build(settings: Settings, *, validate_data: bool | None = None) -> Dataset:
@@ -99,18 +100,19 @@ def build(settings: Settings, *, validate_data: bool | None = None) -> Dataset:
         ShapesViolation: the data does not conform and validation was asked for.
     """
     check = settings.validate if validate_data is None else validate_data
-    data_paths = find_files(settings.data_paths)
-    shapes_paths = find_files(settings.shapes_paths)
-    if not data_paths:
+    data = read_files(find_files(settings.data_paths))
+    shapes = read_files(find_files(settings.shapes_paths))
+    if not data:
         raise LoadError("no RDF files found in " + ", ".join(map(str, settings.data_paths)))
-    version, modified = fingerprint(settings, data_paths, shapes_paths)
+    version = fingerprint(settings, data, shapes)
     if settings.store != "memory":
-        reused = _reuse(settings, version, modified, check)
-        if reused is not None:
-            return reused
-        return _build_on_disk(settings, data_paths, shapes_paths, version, modified, check)
+        with _locked(Path(settings.store)):
+            reused = _reuse(settings, version, check)
+            if reused is not None:
+                return reused
+            return _build_on_disk(settings, data, shapes, version, check)
     dataset = _build_into(
-        OxigraphStore(), settings, data_paths, shapes_paths, version, modified, check
+        OxigraphStore(), settings, data, shapes, version, datetime.now(UTC), check
     )
     _raise_unless_conforms(dataset)
     return dataset
@@ -119,16 +121,23 @@ def build(settings: Settings, *, validate_data: bool | None = None) -> Dataset:
 def _build_into(
     store: OxigraphStore,
     settings: Settings,
-    data_paths: list[Path],
-    shapes_paths: list[Path],
+    data: list[RawFile],
+    shapes: list[RawFile],
     version: str,
     modified: datetime,
     check: bool,
 ) -> Dataset:
-    kw = {"base_iri": settings.base_iri, "root": settings.root}
-    data_files = load_files(data_paths, store.inner, **kw)
-    shapes_files = load_files(shapes_paths, store.inner, **kw)
-    dataset = Dataset(settings, store, data_files, shapes_files, version, modified)
+    kw = {
+        "base_iri": settings.base_iri,
+        "root": settings.root,
+        "reserved": [inferred_graph(settings.base_iri)],
+    }
+    data_files = load_raw(data, store.inner, **kw)
+    kw["reserved"] = [*kw["reserved"], *(g for f in data_files for g in f.all_graphs)]
+    shapes_files = load_raw(shapes, store.inner, **kw)
+    dataset = Dataset(
+        settings, store, data_files, shapes_files, version, modified.replace(microsecond=0)
+    )
     dataset.inferred = infer(
         store, mode=settings.infer, graphs=dataset.data_graphs, base_iri=settings.base_iri
     )
@@ -166,7 +175,19 @@ def _store_dir(settings: Settings, version: str) -> Path:
     return Path(settings.store) / version
 
 
-def _reuse(settings: Settings, version: str, modified: datetime, check: bool) -> Dataset | None:
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One builder at a time per store folder (several workers may start together)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _reuse(settings: Settings, version: str, check: bool) -> Dataset | None:
     """The store built earlier for this very version, opened read-only, or None."""
     folder = _store_dir(settings, version)
     try:
@@ -183,6 +204,7 @@ def _reuse(settings: Settings, version: str, modified: datetime, check: bool) ->
                 f["relpath"],
                 f["graph"],
                 pyoxigraph.RdfFormat.from_extension(f["format"]),
+                tuple(f["graphs"]),
             )
             for f in manifest[role]
         ]
@@ -193,7 +215,7 @@ def _reuse(settings: Settings, version: str, modified: datetime, check: bool) ->
         files("data"),
         files("shapes"),
         version,
-        modified,
+        datetime.fromisoformat(manifest["built"]).replace(microsecond=0),
         counts=manifest.get("counts"),
         inferred=manifest.get("inferred", 0),
         reused=True,
@@ -204,20 +226,17 @@ def _reuse(settings: Settings, version: str, modified: datetime, check: bool) ->
 
 
 def _build_on_disk(
-    settings: Settings,
-    data_paths: list[Path],
-    shapes_paths: list[Path],
-    version: str,
-    modified: datetime,
-    check: bool,
+    settings: Settings, data: list[RawFile], shapes: list[RawFile], version: str, check: bool
 ) -> Dataset:
+    """Build into a staging folder and rename it into place only once it is valid."""
     folder = _store_dir(settings, version)
     staging = folder.with_name(folder.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    built = datetime.now(UTC)
     try:
         store = OxigraphStore(staging / "store")
-        dataset = _build_into(store, settings, data_paths, shapes_paths, version, modified, check)
+        dataset = _build_into(store, settings, data, shapes, version, built, check)
         _raise_unless_conforms(dataset)
         store.inner.optimize()
         store.flush()
@@ -226,27 +245,29 @@ def _build_on_disk(
             "validated": check,
             "counts": dataset.counts,
             "inferred": dataset.inferred,
-            "built": datetime.now(UTC).isoformat(),
+            "built": built.isoformat(),
             "data": [_describe_file(f) for f in dataset.data_files],
             "shapes": [_describe_file(f) for f in dataset.shapes_files],
         }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         del store, dataset
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    reused = _reuse(settings, version, modified, check)
-    assert reused is not None, "a store just built must be reusable"
+    reused = _reuse(settings, version, check)
+    if reused is None:
+        raise LoadError(f"the store just built in {folder} cannot be opened again")
     reused.reused = False
     return reused
 
 
-def _describe_file(f: SourceFile) -> dict[str, str]:
+def _describe_file(f: SourceFile) -> dict[str, object]:
     return {
         "path": str(f.path),
         "relpath": f.relpath,
         "graph": f.graph,
+        "graphs": list(f.all_graphs),
         "format": f.format.file_extension,
     }

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import shutil
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
 
+from .describe import exists
 from .formats import Format, by_name
 from .namespaces import PREFIXES
 from .pipeline import Dataset
@@ -29,6 +32,7 @@ SD = PREFIXES["sd"]
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 EXAMPLES = ("id/org/sesame", "id/project/beats", "id/org/leaps")
+ROOT_RESOURCE = "id/org/leaps"
 
 
 @dataclass(frozen=True)
@@ -50,23 +54,19 @@ class Dump:
 def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD.
 
-    Files are written beside their final names and renamed into place, so a reader never sees
-    half a dump. The JSON-LD dump is expanded (pyoxigraph's writer): it scales to millions of
-    triples, which rdflib's compaction does not.
+    Each triple once, however many files state it. Files are written under a private temporary
+    name and renamed into place, so a reader (or another worker writing the same dumps) never
+    sees half a dump. The JSON-LD dump is expanded (pyoxigraph's writer): it scales to millions
+    of triples, which a JSON-LD compaction does not.
     """
     folder.mkdir(parents=True, exist_ok=True)
     store = dataset.store
-    graphs = dataset.data_graphs
-
-    def triples() -> list[pyoxigraph.Triple]:
-        return [
-            pyoxigraph.Triple(q.subject, q.predicate, q.object)
-            for g in graphs
-            for q in store.graph_quads(g)
-        ]
-
-    everything = triples()
-    prefixes = {k: v for k, v in PREFIXES.items()}
+    unique: dict[pyoxigraph.Triple, None] = {}
+    for g in dataset.data_graphs:
+        for q in store.graph_quads(g):
+            unique.setdefault(pyoxigraph.Triple(q.subject, q.predicate, q.object), None)
+    everything = list(unique)
+    prefixes = dict(PREFIXES)
     prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
     dumps = []
     for name, fmt_name, compress in (
@@ -76,18 +76,30 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     ):
         fmt = by_name(fmt_name)
         target = folder / name
-        partial = folder / (name + ".partial")
-        use_prefixes = prefixes if fmt.name == "turtle" else None
-        if compress:
-            with gzip.open(partial, "wb", compresslevel=6) as handle:
-                pyoxigraph.serialize(everything, handle, format=fmt.rdf_format)
-        else:
-            pyoxigraph.serialize(
-                everything, str(partial), format=fmt.rdf_format, prefixes=use_prefixes
-            )
-        partial.replace(target)
+        handle, partial_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        partial = Path(partial_name)
+        try:
+            with os.fdopen(handle, "wb") as raw:
+                if compress:
+                    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out:
+                        pyoxigraph.serialize(everything, out, format=fmt.rdf_format)
+                else:
+                    use_prefixes = prefixes if fmt.name == "turtle" else None
+                    pyoxigraph.serialize(
+                        everything, raw, format=fmt.rdf_format, prefixes=use_prefixes
+                    )
+            os.chmod(partial, 0o644)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         dumps.append(Dump(name, fmt, target, target.stat().st_size, _sha256(target), compress))
-    (folder / "SHA256SUMS").write_text("".join(f"{d.sha256}  {d.name}\n" for d in dumps))
+    sums = "".join(f"{d.sha256}  {d.name}\n" for d in dumps)
+    handle, partial_name = tempfile.mkstemp(dir=folder, prefix=".SHA256SUMS.")
+    with os.fdopen(handle, "w") as out:
+        out.write(sums)
+    os.chmod(partial_name, 0o644)
+    Path(partial_name).replace(folder / "SHA256SUMS")
     return dumps
 
 
@@ -97,11 +109,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def clear_folder(folder: Path) -> None:
-    """Remove a dumps folder left by an earlier run."""
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,9 @@ class Statistics:
     vocabularies: tuple[str, ...]
 
 
-def statistics(store: Store, graphs: list[str]) -> Statistics:
-    """Count triples, entities, classes and properties over the asserted graphs."""
+def statistics(store: Store, graphs: list[str], *, base_iri: str) -> Statistics:
+    """Count distinct triples, entities (IRIs in the URI space), classes and properties over
+    the asserted graphs; a triple stated in two files counts once."""
 
     def one(text: str) -> int:
         outcome = run_query(store, text, default_graphs=graphs, max_rows=1)
@@ -128,14 +136,19 @@ def statistics(store: Store, graphs: list[str]) -> Statistics:
         outcome = run_query(store, text, default_graphs=graphs, max_rows=100_000)
         return {row[0].value: int(row[1].value) for row in outcome.rows}  # type: ignore[union-attr]
 
+    distinct = "{ SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
+    space = json.dumps(f"{base_iri}id/")
     classes = table(
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER isIRI(?c) } GROUP BY ?c ORDER BY ?c"
     )
-    properties = table("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    properties = table(f"SELECT ?p (COUNT(*) AS ?n) {distinct} GROUP BY ?p ORDER BY ?p")
     vocabularies = sorted({_namespace(iri) for iri in (*classes, *properties)})
     return Statistics(
-        triples=one("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"),
-        entities=one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o FILTER isIRI(?s) }"),
+        triples=one(f"SELECT (COUNT(*) AS ?n) {distinct}"),
+        entities=one(
+            "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o "
+            f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {space})) }}"
+        ),
         distinct_subjects=one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
         distinct_objects=one("SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"),
         classes=classes,
@@ -198,9 +211,15 @@ def void_description(
     add(ds, VOID + "distinctObjects", integer(stats.distinct_objects))
     add(ds, VOID + "classes", integer(len(stats.classes)))
     add(ds, VOID + "properties", integer(len(stats.properties)))
-    add(ds, VOID + "rootResource", N(f"{base}id/org/leaps"))
-    for path in EXAMPLES:
-        add(ds, VOID + "exampleResource", N(base + path))
+    examples = [base + path for path in EXAMPLES if exists(dataset.store, base + path)]
+    if examples:
+        add(
+            ds,
+            VOID + "rootResource",
+            N(examples[-1] if examples[-1].endswith("/org/leaps") else examples[0]),
+        )
+    for iri in examples:
+        add(ds, VOID + "exampleResource", N(iri))
     for vocabulary in stats.vocabularies:
         add(ds, VOID + "vocabulary", N(vocabulary))
     for cls, count in stats.classes.items():

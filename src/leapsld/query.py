@@ -17,21 +17,29 @@ from dataclasses import dataclass, field
 
 import pyoxigraph
 
-from .errors import LeapsError, QueryError, QueryRefused, QueryTimeout
+from .errors import BadRequest, Busy, LeapsError, QueryError, QueryRefused, QueryTimeout
 from .store import Store
 
 _LEXICAL = re.compile(
     r"""
-    (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-       |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    |(?P<iri><[^<>"{}|^`\\\s]*>)
-    |(?P<comment>\#[^\n]*)
+    (?P<string>'\''(?:[^'\\]|\\.|'(?!''))*'\''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+       |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    |(?P<comment>\#[^\r\n]*)
     |(?P<var>[?$]\w+)
     |(?P<pname>[A-Za-z_][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
     |(?P<word>[A-Za-z]+)
     """,
     re.VERBOSE,
 )
+#: SERVICE followed by what may follow it in the grammar (SILENT, an IRI, a variable, a
+#: prefixed name), comments and white space allowed between: the backstop when the lexer above
+#: and the engine's parser read a text differently. It may refuse a literal such as
+#: "service <x"; it never lets a SERVICE clause through.
+_SERVICE_ANYWHERE = re.compile(
+    r"(?i)(?<![\w:?$])service(?:\s|#[^\r\n]*)*(?:silent\b|<|[?$]|[A-Za-z_][\w.-]*:|:)"
+)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 UPDATE_KEYWORDS = {
     "INSERT",
     "DELETE",
@@ -62,22 +70,33 @@ class QueryOutcome:
         return len(self.rows) if self.kind == "select" else len(self.triples)
 
 
+def unescape_codepoints(text: str) -> str:
+    """Apply SPARQL's ``\\uXXXX``/``\\UXXXXXXXX`` escapes, which the grammar sees already
+    replaced (SPARQL 1.1 Query §19.2), so that the guard reads what the parser reads."""
+    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
 def keywords(text: str) -> list[str]:
     """The bare keywords of a query, upper-cased, with strings, IRIs, comments and names removed.
 
     >>> keywords('PREFIX s: <http://x/service> SELECT ?service { ?s s:p "SERVICE" } # SERVICE')
     ['PREFIX', 'SELECT']
     """
+    text = unescape_codepoints(text)
     return [m.group("word").upper() for m in _LEXICAL.finditer(text) if m.group("word")]
 
 
-def check_read_only(text: str) -> None:
+def check_read_only(text: str) -> list[str]:
     """Refuse updates and federated queries before they reach the engine.
+
+    Returns:
+        The query's keywords (to see, e.g., whether it names its own dataset with FROM).
 
     Raises:
         QueryRefused: the text is a SPARQL Update, or uses SERVICE.
 
     >>> check_read_only("SELECT * { ?s ?p ?o }")
+    ['SELECT']
     >>> check_read_only("DROP ALL")
     Traceback (most recent call last):
     ...
@@ -87,20 +106,9 @@ def check_read_only(text: str) -> None:
     first = next((w for w in words if w not in ("PREFIX", "BASE")), None)
     if first in UPDATE_KEYWORDS:
         raise QueryRefused(f"this endpoint is read-only: {first} (SPARQL Update) is not accepted")
-    if "SERVICE" in words:
+    if "SERVICE" in words or _SERVICE_ANYWHERE.search(unescape_codepoints(text)):
         raise QueryRefused("SERVICE is not allowed: this endpoint makes no outbound requests")
-
-
-_EXECUTOR: ThreadPoolExecutor | None = None
-_EXECUTOR_LOCK = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _EXECUTOR
-    with _EXECUTOR_LOCK:
-        if _EXECUTOR is None:
-            _EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="leapsld-query")
-        return _EXECUTOR
+    return words
 
 
 def run_query(
@@ -110,36 +118,82 @@ def run_query(
     default_graphs: Sequence[str] | None = None,
     named_graphs: Sequence[str] | None = None,
     max_rows: int = 10_000,
-    timeout: float | None = None,
 ) -> QueryOutcome:
-    """Evaluate a read-only query and collect at most ``max_rows`` results.
+    """Evaluate a read-only query in this thread and collect at most ``max_rows`` results.
 
     Args:
         store: where to query.
         text: the SPARQL query.
         default_graphs / named_graphs: the RDF dataset (SPARQL Protocol ``default-graph-uri``
-            and ``named-graph-uri``); both None means the union of all graphs as default graph.
+            and ``named-graph-uri``). Without them the query's own ``FROM`` decides, and a query
+            with no ``FROM`` sees the union of all graphs as its default graph.
         max_rows: results beyond this are dropped and ``truncated`` is set.
-        timeout: seconds before ``QueryTimeout``; None evaluates in the calling thread.
 
     Raises:
         QueryError: malformed query, with line and column.
         QueryRefused: an update or SERVICE.
-        QueryTimeout: the query ran past ``timeout``.
     """
-    check_read_only(text)
-    cancelled = threading.Event()
-    if timeout is None:
-        return _evaluate(store, text, default_graphs, named_graphs, max_rows, cancelled)
-    future = _executor().submit(
-        _evaluate, store, text, default_graphs, named_graphs, max_rows, cancelled
+    words = check_read_only(text)
+    return _evaluate(
+        store, text, default_graphs, named_graphs, "FROM" not in words, max_rows, threading.Event()
     )
-    try:
-        return future.result(timeout=timeout)
-    except FutureTimeout:
-        cancelled.set()
-        future.cancel()
-        raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+
+
+class QueryRunner:
+    """Runs queries in worker threads with a timeout, a row cap and a bounded number of slots.
+
+    pyoxigraph releases the GIL while evaluating, so a slow query never blocks other requests.
+    A query past its timeout is answered with ``QueryTimeout`` and told to stop; one that cannot
+    stop at once (an aggregate still computing) keeps its slot until it does, and when every
+    slot is taken new queries get ``Busy`` at once instead of queueing behind them.
+    """
+
+    def __init__(self, store: Store, *, slots: int, timeout: float, max_rows: int) -> None:
+        self.store, self.timeout, self.max_rows = store, timeout, max_rows
+        self._slots = threading.BoundedSemaphore(slots)
+        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="leapsld-query")
+
+    def run(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryOutcome:
+        """Like ``run_query``, within this runner's limits.
+
+        Raises:
+            QueryError, QueryRefused: as ``run_query``.
+            QueryTimeout: the query ran past the timeout.
+            Busy: every slot is held by queries still running.
+        """
+        words = check_read_only(text)
+        if not self._slots.acquire(timeout=min(0.5, self.timeout)):
+            raise Busy("every query slot is busy with long-running queries; try again shortly")
+        cancelled = threading.Event()
+
+        def job() -> QueryOutcome:
+            try:
+                return _evaluate(
+                    self.store,
+                    text,
+                    default_graphs,
+                    named_graphs,
+                    "FROM" not in words,
+                    self.max_rows,
+                    cancelled,
+                )
+            finally:
+                self._slots.release()
+
+        future = self._executor.submit(job)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            cancelled.set()
+            raise QueryTimeout(
+                f"the query ran longer than {self.timeout:g} s and was stopped"
+            ) from None
 
 
 def _evaluate(
@@ -147,11 +201,14 @@ def _evaluate(
     text: str,
     default_graphs: Sequence[str] | None,
     named_graphs: Sequence[str] | None,
+    union: bool,
     max_rows: int,
     cancelled: threading.Event,
 ) -> QueryOutcome:
     try:
-        result = store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+        result = store.query(
+            text, default_graphs=default_graphs, named_graphs=named_graphs, union=union
+        )
         if isinstance(result, pyoxigraph.QueryBoolean):
             return QueryOutcome("ask", boolean=bool(result))
         if isinstance(result, pyoxigraph.QuerySolutions):
@@ -176,6 +233,8 @@ def _evaluate(
         return outcome
     except SyntaxError as exc:
         raise _query_error(exc) from None
+    except ValueError as exc:
+        raise BadRequest(f"not a graph IRI: {exc}") from None
     except OSError as exc:
         raise LeapsError(f"the query could not be evaluated: {exc}") from None
 

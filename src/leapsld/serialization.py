@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
+from pyld import jsonld
 
-from .bridge import graph_from_quads
-from .errors import UnsupportedFormat
+from .errors import NotAcceptable, UnsupportedFormat
 from .formats import Format
 from .query import QueryOutcome
 
@@ -73,6 +74,24 @@ def serialize_graph(
     return pyoxigraph.serialize(items, format=fmt.rdf_format, prefixes=use_prefixes)
 
 
+def jsonld_profile(requested: str | None) -> str:
+    """The JSON-LD form a request gets: the first of its ``profile`` IRIs leapsld can produce,
+    compacted when it names none (JSON-LD 1.1 §9: the profile parameter is a space-separated
+    list of IRIs).
+
+    >>> jsonld_profile("http://www.w3.org/ns/json-ld#flattened")
+    'http://www.w3.org/ns/json-ld#flattened'
+    """
+    for iri in (requested or "").split():
+        if iri in JSONLD_PROFILES.values():
+            return iri
+    return JSONLD_PROFILES["compacted"]
+
+
+def _never_fetch(url: str, options: object = None) -> dict[str, object]:
+    raise UnsupportedFormat(f"leapsld never fetches a remote JSON-LD context ({url})")
+
+
 def _jsonld(
     triples: Iterable[pyoxigraph.Triple | pyoxigraph.Quad],
     *,
@@ -80,16 +99,24 @@ def _jsonld(
     context_url: str | None,
     profile: str | None,
 ) -> bytes:
-    graph = graph_from_quads(triples)
-    wanted = set((profile or "").split())
-    if JSONLD_PROFILES["expanded"] in wanted or context is None:
-        return graph.serialize(format="json-ld", auto_compact=False).encode()
-    document = json.loads(
-        graph.serialize(format="json-ld", context=dict(context), auto_compact=True)
-    )
-    if isinstance(document, dict):
-        document["@context"] = context_url if context_url else dict(context)
-    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+    """JSON-LD by a real JSON-LD processor: pyoxigraph writes the expanded form, pyld compacts
+    or flattens it with the curated context (no remote document is ever loaded)."""
+    triples = [
+        pyoxigraph.Triple(t.subject, t.predicate, t.object) if isinstance(t, pyoxigraph.Quad) else t
+        for t in triples
+    ]
+    expanded = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.JSON_LD)
+    form = jsonld_profile(profile)
+    if form == JSONLD_PROFILES["expanded"] or context is None:
+        return expanded
+    options = {"documentLoader": _never_fetch}
+    document = json.loads(expanded)
+    if form == JSONLD_PROFILES["flattened"]:
+        out = jsonld.flatten(document, dict(context), options)
+    else:
+        out = jsonld.compact(document, dict(context), options)
+    out["@context"] = context_url if context_url else dict(context)
+    return json.dumps(out, indent=2, ensure_ascii=False).encode()
 
 
 # SPARQL results --------------------------------------------------------------------------
@@ -105,13 +132,22 @@ def serialize_results(
     return writer(outcome, prefixes or {})
 
 
-def _json_term(term: object) -> dict[str, str]:
+def _json_term(term: object) -> dict[str, object]:
     if isinstance(term, pyoxigraph.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, pyoxigraph.BlankNode):
         return {"type": "bnode", "value": term.value}
+    if isinstance(term, pyoxigraph.Triple):  # SPARQL 1.2 results: a triple term
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(term.subject),
+                "predicate": _json_term(term.predicate),
+                "object": _json_term(term.object),
+            },
+        }
     assert isinstance(term, pyoxigraph.Literal)
-    out = {"type": "literal", "value": term.value}
+    out: dict[str, object] = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
     elif term.datatype.value != _XSD_STRING:
@@ -135,17 +171,40 @@ def _results_json(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
     ).encode()
 
 
+_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text as XML character data; CR kept (as ``&#13;``), characters XML 1.0 cannot carry refused."""
+    bad = _XML_FORBIDDEN.search(text)
+    if bad:
+        raise NotAcceptable(
+            f"a value holds U+{ord(bad.group()):04X}, which XML 1.0 cannot carry; "
+            "ask for JSON, CSV or TSV results",
+            offered=["application/sparql-results+json", "text/csv", "text/tab-separated-values"],
+        )
+    return escape(text, {"\r": "&#13;"})
+
+
 def _xml_term(term: object) -> str:
     if isinstance(term, pyoxigraph.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
+        return f"<uri>{_xml_text(term.value)}</uri>"
     if isinstance(term, pyoxigraph.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
+        return f"<bnode>{_xml_text(term.value)}</bnode>"
+    if isinstance(term, pyoxigraph.Triple):
+        return (
+            f"<triple><subject>{_xml_term(term.subject)}</subject>"
+            f"<predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>"
+        )
     assert isinstance(term, pyoxigraph.Literal)
     if term.language:
-        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        return f"<literal xml:lang={quoteattr(term.language)}>{_xml_text(term.value)}</literal>"
     if term.datatype.value != _XSD_STRING:
-        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-    return f"<literal>{escape(term.value)}</literal>"
+        return (
+            f"<literal datatype={quoteattr(term.datatype.value)}>{_xml_text(term.value)}</literal>"
+        )
+    return f"<literal>{_xml_text(term.value)}</literal>"
 
 
 def _results_xml(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:

@@ -27,6 +27,7 @@ class Store(Protocol):
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        union: bool = True,
     ) -> QueryResult: ...
 
     def quads(
@@ -59,14 +60,20 @@ class OxigraphStore:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        union: bool = True,
     ) -> QueryResult:
-        """Evaluate a SPARQL query; by default the default graph is the union of all graphs.
+        """Evaluate a SPARQL query.
+
+        The RDF dataset is ``default_graphs``/``named_graphs`` when given (SPARQL Protocol);
+        else, with ``union``, the default graph is the union of all graphs; else the query's own
+        ``FROM``/``FROM NAMED`` (or the store's default graph) decide.
 
         Raises:
             SyntaxError: the query is malformed (``query.run_query`` turns it into QueryError).
+            ValueError: a graph name is not an IRI.
         """
         if default_graphs is None and named_graphs is None:
-            return self.inner.query(text, use_default_graph_as_union=True)
+            return self.inner.query(text, use_default_graph_as_union=union)
         return self.inner.query(
             text,
             default_graph=[pyoxigraph.NamedNode(g) for g in default_graphs or ()],

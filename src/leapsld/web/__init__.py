@@ -59,6 +59,8 @@ def _build(settings: Settings) -> Dataset:
     return build(settings)
 
 
+#: Pages load only their own stylesheet: nothing inline, nothing from elsewhere.
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'"
 EXPOSED = "Link, ETag, Content-Location, Last-Modified, Vary, Content-Disposition, X-SPARQL-Truncated, X-SPARQL-MaxRows"
 
 
@@ -67,6 +69,9 @@ def _cors(response):  # type: ignore[no-untyped-def]
     headers = response.headers
     headers.setdefault("Access-Control-Allow-Origin", "*")
     headers.setdefault("Access-Control-Expose-Headers", EXPOSED)
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.method == "OPTIONS":
         headers["Access-Control-Allow-Methods"] = headers.get("Allow", "GET, HEAD, OPTIONS")
         headers["Access-Control-Allow-Headers"] = (

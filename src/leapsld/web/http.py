@@ -80,7 +80,7 @@ def document(
     use_gzip = len(data) >= 512 and request.accept_encodings["gzip"] > 0
     if use_gzip:
         data, etag = body.gzipped(), etag + "-gzip"
-    response = Response(data, content_type=fmt.content_type)
+    response = Response(data, content_type=body.content_type or fmt.content_type)
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     vary = ["Accept-Encoding"]

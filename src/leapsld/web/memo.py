@@ -10,7 +10,9 @@ through Flask's routing, negotiation and response building. Conditional requests
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from typing import Any
 
 #: Set by a view in ``request.environ`` when its answer may be replayed for the same key.
@@ -43,6 +45,18 @@ _FORWARDED = (
     "HTTP_X_FORWARDED_FOR",
 )
 
+
+def _now() -> str:
+    """The HTTP date of this second (RFC 9110 §6.6.1: Date says when the answer was made)."""
+    second = int(time.time())
+    cached = _DATE_CACHE
+    if cached[0] != second:
+        cached[:] = [second, formatdate(second, usegmt=True)]
+    return cached[1]  # type: ignore[return-value]
+
+
+_DATE_CACHE: list[object] = [0, ""]
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -74,7 +88,7 @@ class ResponseMemo:
         hit = self._entries.get(key)
         if hit is not None:
             status, headers, body = hit
-            start_response(status, headers)
+            start_response(status, [*headers, ("Date", _now())])
             return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
         captured: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -110,6 +124,7 @@ class ResponseMemo:
             ):
                 oldest = next(iter(self._entries))
                 self._size -= len(self._entries.pop(oldest)[2])
+            headers = [(k, v) for k, v in headers if k.lower() != "date"]
             self._entries[key] = (status, headers, body)
             self._size += len(body)
 

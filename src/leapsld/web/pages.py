@@ -57,7 +57,11 @@ class Labeller:
     def term(self, node: object) -> Term:
         if isinstance(node, pyoxigraph.NamedNode):
             text = self.labels.get(node) or short(node, self.prefixes)
-            return Term(text, local_url(self.origin, self.base, node.value), None, node.value)
+            href = local_url(self.origin, self.base, node.value)
+            # only web links become links: a javascript: or data: IRI in the data stays text
+            if not href.lower().startswith(("http://", "https://")):
+                href = None
+            return Term(text, href, None, node.value)
         if isinstance(node, pyoxigraph.Literal):
             hint = node.language or short(node.datatype, self.prefixes)
             return Term(node.value, None, None if hint == "xsd:string" else hint)

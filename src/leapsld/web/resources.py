@@ -42,7 +42,7 @@ def thing(rest: str) -> Response:
     name, suffix = split_suffix(rest)
     s = site()
     if not exists(s.dataset.store, f"{s.base}id/{name}"):
-        raise NotFound(f"nothing is known about {s.base}id/{name}; see {origin()}/ for what is")
+        raise _not_found(s, name)
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
@@ -54,6 +54,8 @@ def doc(rest: str) -> Response:
     s = site()
     name, suffix = split_suffix(rest)
     iri = f"{s.base}id/{name}"
+    if not exists(s.dataset.store, iri):
+        raise _not_found(s, name)
     chosen = choose(DOCUMENT_FORMATS, suffix=suffix)
     fmt = chosen.format
     path = f"/doc/{name}"
@@ -79,6 +81,17 @@ def doc(rest: str) -> Response:
         negotiated=suffix is None,
         links=links,
         content_location=f"{origin()}{path}{fmt.suffix}",
+    )
+
+
+def _not_found(s: Site, name: str) -> NotFound:
+    """A 404 that says what is known instead: things of the same kind, and where to search."""
+    kind = name.split("/", 1)[0]
+    known = [f"{origin()}/doc/{iri[len(s.base) + 3 :]}" for iri in s.suggestions(kind)]
+    hint = f" Known {kind} resources include: {', '.join(known)}." if known else ""
+    return NotFound(
+        f"nothing is known about {s.base}id/{name}.{hint} "
+        f"Browse {origin()}/ or search with SPARQL at {origin()}/sparql."
     )
 
 

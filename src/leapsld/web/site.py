@@ -7,8 +7,10 @@ version, and a reload builds a new ``Site`` rather than mutating this one.
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from ..describe import describe
+from ..describe import describe, known_under
 from ..formats import Format
 from ..namespaces import jsonld_context, project_prefixes
 from ..pipeline import Dataset
@@ -30,7 +32,8 @@ from ..publish import (
     void_description,
     write_dumps,
 )
-from ..serialization import serialize_graph
+from ..query import QueryRunner
+from ..serialization import jsonld_profile, serialize_graph
 
 MAX_CACHED_BYTES = 256 * 1024 * 1024
 GZIP_MIN_BYTES = 512
@@ -42,6 +45,7 @@ class Body:
 
     data: bytes
     etag: str
+    content_type: str | None = None
     _gzipped: bytes | None = None
 
     def gzipped(self) -> bytes:
@@ -87,6 +91,13 @@ class Site:
         self.context = jsonld_context(self.base)
         self.cache = DocumentCache()
         self._stats: Statistics | None = None
+        self._suggestions: dict[str, list[str]] = {}
+        self.queries = QueryRunner(
+            dataset.store,
+            slots=self.settings.threads,
+            timeout=self.settings.query_timeout,
+            max_rows=self.settings.max_rows,
+        )
         self._lock = threading.Lock()
         self.dumps_dir = self._dumps_folder()
         self.dumps: list[Dump] = write_dumps(dataset, self.dumps_dir)
@@ -96,15 +107,20 @@ class Site:
         return self.dataset.version
 
     def _dumps_folder(self) -> Path:
+        """Beside an on-disk store; else a private folder of this process, removed at exit."""
         if self.settings.store != "memory":
             return Path(self.settings.store) / self.version / "dumps"
-        return Path(tempfile.gettempdir()) / f"leapsld-dumps-{self.version}"
+        folder = Path(tempfile.mkdtemp(prefix=f"leapsld-dumps-{self.version}-"))
+        atexit.register(shutil.rmtree, folder, True)
+        return folder
 
     @property
     def stats(self) -> Statistics:
         with self._lock:
             if self._stats is None:
-                self._stats = statistics(self.dataset.store, self.dataset.data_graphs)
+                self._stats = statistics(
+                    self.dataset.store, self.dataset.data_graphs, base_iri=self.base
+                )
             return self._stats
 
     def etag(self, *parts: object) -> str:
@@ -139,9 +155,23 @@ class Site:
                 context_url=f"{origin}/context.jsonld",
                 profile=profile,
             )
-            return Body(data, self.etag(fmt.name, profile, origin if depends_on_origin else None))
+            content_type = None
+            if fmt.name == "jsonld":
+                content_type = f'{fmt.content_type}; profile="{jsonld_profile(profile)}"'
+            return Body(
+                data,
+                self.etag(fmt.name, profile, origin if depends_on_origin else None),
+                content_type,
+            )
 
         return self.cache.get_or_render(key, render)
+
+    def suggestions(self, kind: str) -> list[str]:
+        """Some things of one kind (``org``), for a 404 that says where to look instead."""
+        with self._lock:
+            if kind not in self._suggestions:
+                self._suggestions[kind] = known_under(self.dataset.store, f"{self.base}id/{kind}/")
+            return self._suggestions[kind]
 
     def description(self, iri: str) -> list[pyoxigraph.Triple]:
         return describe(self.dataset.store, iri)

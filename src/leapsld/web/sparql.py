@@ -8,12 +8,15 @@ Without a query it describes itself (SPARQL 1.1 Service Description) or shows th
 from __future__ import annotations
 
 import hashlib
+import re
+import urllib.parse
 
 from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest, PayloadTooLarge, QueryRefused
 from ..formats import by_name, of_kind
-from ..query import QueryOutcome, run_query
+from ..query import QueryOutcome
 from ..serialization import serialize_graph, serialize_results
 from .http import alternates, choose, document, origin
 from .pages import Labeller, Term
@@ -40,14 +43,7 @@ def endpoint() -> Response:
         return _describe_service(s)
     if len(text.encode()) > s.settings.max_query_bytes:
         raise PayloadTooLarge(f"the query is longer than {s.settings.max_query_bytes} bytes")
-    outcome = run_query(
-        s.dataset.store,
-        text,
-        default_graphs=default_graphs,
-        named_graphs=named_graphs,
-        max_rows=s.settings.max_rows,
-        timeout=s.settings.query_timeout,
-    )
+    outcome = s.queries.run(text, default_graphs=default_graphs, named_graphs=named_graphs)
     offered = GRAPH_FORMATS if outcome.kind == "graph" else RESULT_FORMATS
     chosen = choose(offered, default=offered[0])
     fmt = chosen.format
@@ -64,10 +60,7 @@ def endpoint() -> Response:
         )
     else:
         data = serialize_results(outcome, fmt)
-    key = "\0".join(
-        [text, *(default_graphs or ["*"]), "|", *(named_graphs or ["*"]), fmt.name, origin()]
-    )
-    body = Body(data, s.etag("q", hashlib.sha1(key.encode()).hexdigest()[:16]))
+    body = Body(data, s.etag("q", hashlib.sha1(data).hexdigest()[:16]))
     response = document(
         s, body, fmt, negotiated=request.args.get("format") is None, memoizable=False
     )
@@ -79,39 +72,80 @@ def endpoint() -> Response:
 
 
 def _read_request() -> tuple[str | None, list[str] | None, list[str] | None]:
-    """The query text and RDF dataset of a SPARQL Protocol request.
+    """The query text and RDF dataset of a SPARQL Protocol request (SPARQL 1.1 Protocol §2.1).
 
     Raises:
         QueryRefused: an update operation was sent.
-        BadRequest: several queries, or a body of an unexpected type.
+        BadRequest: several queries, a query in two places, a body of an unexpected type or
+            charset, text that is not UTF-8, or a graph parameter that is not an absolute IRI.
     """
-    params = request.args
-    text: str | None = None
-    if request.method == "POST":
-        mimetype = request.mimetype
-        if mimetype == FORM:
-            params = request.form
-            if "update" in params:
-                raise QueryRefused("this endpoint is read-only: SPARQL Update is not accepted")
-        elif mimetype == "application/sparql-query":
-            text = request.get_data(as_text=True)
-        elif mimetype == "application/sparql-update":
+    url = request.args
+    if "update" in url:
+        raise QueryRefused("this endpoint is read-only: SPARQL Update is not accepted")
+    if request.method != "POST":
+        return _query_and_dataset(url)
+    mimetype = request.mimetype
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise BadRequest(f"the request body must be UTF-8, not {charset}")
+    if mimetype == "application/sparql-update":
+        raise QueryRefused("this endpoint is read-only: SPARQL Update is not accepted")
+    if mimetype == FORM:
+        if "query" in url:
+            raise BadRequest("a form POST carries the query in its body, not in the URL")
+        form = _strict_form(request.get_data())
+        if "update" in form:
             raise QueryRefused("this endpoint is read-only: SPARQL Update is not accepted")
-        else:
-            raise BadRequest(
-                f"POST body of type {mimetype or '(none)'!r}: send application/sparql-query "
-                f"or {FORM}"
-            )
+        if "query" not in form:
+            raise BadRequest("the form has no 'query' field")
+        return _query_and_dataset(form)
+    if mimetype == "application/sparql-query":
+        if "query" in url:
+            raise BadRequest("the query is in the body: it cannot also be in the URL")
+        try:
+            text = request.get_data().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"the query is not valid UTF-8 at byte {exc.start}") from None
+        _, default_graphs, named_graphs = _query_and_dataset(url)
+        if not text.strip():
+            raise BadRequest("the query is empty")
+        return text, default_graphs, named_graphs
+    raise BadRequest(
+        f"POST body of type {mimetype or '(none)'!r}: send application/sparql-query or {FORM}"
+    )
+
+
+def _strict_form(body: bytes) -> MultiDict[str, str]:
+    """Decode an urlencoded body, refusing anything that is not UTF-8 (werkzeug would replace)."""
+    try:
+        pairs = urllib.parse.parse_qsl(
+            body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the form is not valid UTF-8: {exc.reason}") from None
+    return MultiDict(pairs)
+
+
+def _query_and_dataset(
+    params: MultiDict[str, str],
+) -> tuple[str | None, list[str] | None, list[str] | None]:
     queries = params.getlist("query")
     if len(queries) > 1:
         raise BadRequest(f"{len(queries)} query parameters: send exactly one")
-    if text is None and queries:
-        text = queries[0]
+    text = queries[0] if queries else None
     if text is not None and not text.strip():
         raise BadRequest("the query is empty")
-    default_graphs = params.getlist("default-graph-uri") or None
-    named_graphs = params.getlist("named-graph-uri") or None
-    return text, default_graphs, named_graphs
+    graphs: list[list[str] | None] = []
+    for name in ("default-graph-uri", "named-graph-uri"):
+        values = params.getlist(name)
+        for value in values:
+            if not _ABSOLUTE_IRI.match(value):
+                raise BadRequest(f"{name}={value!r} is not an absolute IRI")
+        graphs.append(values or None)
+    return text, graphs[0], graphs[1]
+
+
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$")
 
 
 def _describe_service(s: Site) -> Response:
