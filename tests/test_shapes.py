@@ -1,0 +1,45 @@
+"""The shapes catch real mistakes: each broken variant of the data fails for its one reason."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from leapsld.pipeline import build, validate_dataset
+from leapsld.settings import Settings
+
+from .conftest import ROOT
+
+CASES_DIR = ROOT / "tests" / "shapes_cases"
+CASES = tomllib.loads((CASES_DIR / "cases.toml").read_text())
+
+
+def test_the_shipped_data_has_no_result_of_any_severity(dataset) -> None:  # type: ignore[no-untyped-def]
+    assert dataset.report.results == []
+
+
+def test_every_case_file_is_in_the_manifest() -> None:
+    assert {p.stem for p in CASES_DIR.glob("*.ttl")} == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_broken_variant_is_caught_with_its_message(name: str) -> None:
+    case = CASES[name]
+    case_file = CASES_DIR / f"{name}.ttl"
+    settings = Settings.from_env({}, root=ROOT, data=(ROOT / "ontology", ROOT / "data", case_file))
+    results = validate_dataset(build(settings, validate_data=False), fail_on="Warning").results
+    assert len(results) == 1, "\n".join(
+        f"{r.severity} {r.focus} {r.path}: {r.message}" for r in results
+    )
+    (result,) = results
+    assert result.focus == f"<{case['focus']}>"
+    assert result.path == (f"<{case['path']}>" if "path" in case else None)
+    assert result.severity == case["severity"]
+    assert case["message"] in result.message
+    subject_line = next(
+        n
+        for n, line in enumerate(case_file.read_text().splitlines(), start=1)
+        if line and not line.startswith(("@prefix", "#", " "))
+    )
+    assert (result.file, result.line) == (f"tests/shapes_cases/{name}.ttl", subject_line)
