@@ -133,7 +133,7 @@ def query(
         raise click.UsageError("give exactly one of QUERY_FILE or -e TEXT")
     source = text if text is not None else query_file.read()  # type: ignore[attr-defined]
     settings = _settings(data=data or None, infer=infer, max_rows=max_rows)
-    dataset = build(settings, validate_data=False)
+    dataset = build(settings, validate_data=False, load_shapes=False)
     outcome = run_query(dataset.store, source, max_rows=settings.max_rows)
     prefixes = project_prefixes(settings.base_iri)
     if outcome.kind == "graph":

@@ -88,12 +88,16 @@ def fingerprint(settings: Settings, data: list[RawFile], shapes: list[RawFile]) 
     return digest.hexdigest()[:16]
 
 
-def build(settings: Settings, *, validate_data: bool | None = None) -> Dataset:
+def build(
+    settings: Settings, *, validate_data: bool | None = None, load_shapes: bool = True
+) -> Dataset:
     """Build the dataset that ``settings`` describes.
 
     Args:
         settings: paths, base IRI, inference mode and store location.
         validate_data: validate (default: ``settings.validate``); when False the report is None.
+        load_shapes: also load the shapes (to validate or publish them); a plain query needs
+            only the data.
 
     Raises:
         LoadError: a file is missing or malformed (file, line and column named).
@@ -101,7 +105,8 @@ def build(settings: Settings, *, validate_data: bool | None = None) -> Dataset:
     """
     check = settings.validate if validate_data is None else validate_data
     data = read_files(find_files(settings.data_paths))
-    shapes = read_files(find_files(settings.shapes_paths))
+    check = check and load_shapes
+    shapes = read_files(find_files(settings.shapes_paths)) if load_shapes else []
     if not data:
         raise LoadError("no RDF files found in " + ", ".join(map(str, settings.data_paths)))
     version = fingerprint(settings, data, shapes)

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         dataset = _build(settings)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_query_bytes, JSON_SORT_KEYS=False)
-    app.extensions["leapsld"] = Site(dataset)
+    app.extensions["leapsld"] = Site(dataset, settings)
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
     app.wsgi_app = ResponseMemo(app.wsgi_app)  # type: ignore[method-assign]

@@ -34,6 +34,7 @@ from ..publish import (
 )
 from ..query import QueryRunner
 from ..serialization import jsonld_profile, serialize_graph
+from ..settings import Settings
 
 MAX_CACHED_BYTES = 256 * 1024 * 1024
 GZIP_MIN_BYTES = 512
@@ -83,9 +84,10 @@ class DocumentCache:
 class Site:
     """A dataset being served, with its caches, statistics and dumps."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, settings: Settings | None = None) -> None:
         self.dataset = dataset
-        self.settings = dataset.settings
+        #: The serving settings (limits, proxy); the dataset keeps the ones it was built with.
+        self.settings = settings or dataset.settings
         self.base = dataset.settings.base_iri
         self.prefixes = project_prefixes(self.base)
         self.context = jsonld_context(self.base)
