@@ -88,3 +88,63 @@ def test_no_files_is_a_load_error(tmp_path: Path) -> None:
         build(
             Settings.from_env({}, root=tmp_path, data=(tmp_path,), shapes=(FIXTURES / "small.nt",))
         )
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / part, root / part)
+    return root
+
+
+def test_named_graphs_of_trig_files_are_validated_dumped_and_counted(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path)
+    (root / "data" / "extra.trig").write_text(
+        "@prefix schema: <https://schema.org/> .\n"
+        "GRAPH <https://example.org/extra> {\n"
+        "  <https://w3id.org/leaps/id/programme/unlabelled> a schema:FundingScheme .\n"
+        "}\n"
+    )
+    settings = Settings.from_env({}, root=root)
+    built = build(settings, validate_data=False)
+    assert "https://example.org/extra" in built.data_graphs
+    with pytest.raises(ShapesViolation):
+        build(settings)
+
+
+def test_a_file_cannot_fill_another_files_graph(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path)
+    (root / "data" / "zz.trig").write_text(
+        "GRAPH <https://w3id.org/leaps/graph/data/organisations> { <https://e/a> <https://e/b> 1 }\n"
+    )
+    with pytest.raises(LoadError, match=r"belongs to data/organisations\.ttl"):
+        build(Settings.from_env({}, root=root), validate_data=False)
+    (root / "data" / "zz.trig").write_text(
+        "GRAPH <https://w3id.org/leaps/graph/inferred> { <https://e/a> <https://e/b> 1 }\n"
+    )
+    with pytest.raises(LoadError, match="reserved"):
+        build(Settings.from_env({}, root=root), validate_data=False)
+
+
+def test_builders_started_together_share_one_store(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "store"
+    leapsld = str(Path(sys.executable).parent / "leapsld")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    runs = [
+        subprocess.Popen(
+            [leapsld, "build", "--store", str(store)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert sum(" into " in out for out in outputs) == 1
+    assert sum(" reused " in out for out in outputs) == 2

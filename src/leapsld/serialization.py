@@ -70,8 +70,39 @@ def serialize_graph(
             else item
             for item in items
         ]
-    use_prefixes = dict(prefixes or {}) if fmt.name in ("turtle", "trig", "rdfxml") else None
+    use_prefixes = (
+        used_prefixes(items, prefixes or {}) if fmt.name in ("turtle", "trig", "rdfxml") else None
+    )
     return pyoxigraph.serialize(items, format=fmt.rdf_format, prefixes=use_prefixes)
+
+
+def used_prefixes(
+    items: Iterable[pyoxigraph.Triple | pyoxigraph.Quad], prefixes: Mapping[str, str]
+) -> dict[str, str]:
+    """The prefixes a document actually uses (a description then starts with the few that
+    matter, not with every vocabulary of the project). Namespaces whose local names would need
+    escaping (``id:org\\/sesame``) are left out: full IRIs read better.
+
+    >>> t = pyoxigraph.Triple(pyoxigraph.NamedNode("https://schema.org/a"), pyoxigraph.NamedNode("https://schema.org/b"), pyoxigraph.Literal("c"))
+    >>> used_prefixes([t], {"schema": "https://schema.org/", "owl": "http://www.w3.org/2002/07/owl#"})
+    {'schema': 'https://schema.org/'}
+    """
+    namespaces: set[str] = set()
+
+    def note(term: object) -> None:
+        if isinstance(term, pyoxigraph.NamedNode):
+            cut = max(term.value.rfind("#"), term.value.rfind("/"))
+            namespaces.add(term.value[: cut + 1])
+        elif isinstance(term, pyoxigraph.Literal):
+            note(term.datatype)
+
+    for item in items:
+        note(item.subject)
+        note(item.predicate)
+        note(item.object)
+        if isinstance(item, pyoxigraph.Quad):
+            note(item.graph_name)
+    return {p: ns for p, ns in prefixes.items() if ns in namespaces and ns.endswith(("#", "/"))}
 
 
 def jsonld_profile(requested: str | None) -> str:
