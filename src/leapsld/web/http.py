@@ -3,8 +3,9 @@ responses with Link alternates, ETag, Last-Modified, conditional GET, gzip and c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import pyoxigraph
 from flask import Response, request
 
 from ..errors import NotAcceptable, UnsupportedFormat
@@ -97,3 +98,51 @@ def document(
     if memoizable:
         request.environ[MEMO_FLAG] = True
     return response.make_conditional(request)
+
+
+def graph_document(
+    site: Site,
+    path: str,
+    formats: Sequence[Format],
+    *,
+    name: str,
+    triples: Callable[[], list[pyoxigraph.Triple]],
+    suffix: str | None,
+    page: Callable[[], Body] | None = None,
+    origin_dependent: bool = False,
+    links: Sequence[str] = (),
+) -> Response:
+    """The one shape of every RDF document view: negotiate (a suffix wins), render once per
+    version (``page`` for HTML), and answer with alternates, Content-Location and validators.
+
+    Args:
+        path: the document's path without suffix (``/doc/org/esrf``, ``/def``).
+        formats: what it is offered in, the default first.
+        name: its cache name.
+        triples: the graph, computed only when a rendering is not cached yet.
+        suffix: the suffix of the request path, if any.
+        page: the HTML rendering, when ``formats`` offers HTML.
+        origin_dependent: the graph itself names this server's URLs (VoID, the SD).
+        links: more ``Link`` values.
+    """
+    chosen = choose(formats, suffix=suffix)
+    fmt = chosen.format
+    if fmt.kind == "page" and page is not None:
+        body = site.cache.get_or_render(("html", name, origin()), page)
+    else:
+        body = site.graph_body(
+            name,
+            triples,
+            fmt,
+            origin=origin(),
+            profile=chosen.params.get("profile"),
+            origin_dependent=origin_dependent,
+        )
+    return document(
+        site,
+        body,
+        fmt,
+        negotiated=suffix is None,
+        links=[*alternates(path, formats), *links],
+        content_location=f"{origin()}{path}{fmt.suffix}",
+    )

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, render_template, send_file
 
 from ..errors import NotFound
 from ..formats import by_name, of_kind
-from .http import alternates, choose, document, origin
+from .http import document, graph_document, origin
 from .site import Body, Site
 
 blueprint = Blueprint("meta", __name__)
@@ -24,22 +24,14 @@ def site() -> Site:
 def void(suffix: str | None = None) -> Response:
     """The VoID + DCAT description, its links on this server's origin."""
     s = site()
-    chosen = choose(VOID_FORMATS, suffix=suffix)
-    body = s.graph_body(
-        "void",
-        lambda: s.void(origin()),
-        chosen.format,
-        origin=origin(),
-        profile=chosen.params.get("profile"),
-        origin_dependent=True,
-    )
-    return document(
+    return graph_document(
         s,
-        body,
-        chosen.format,
-        negotiated=suffix is None,
-        links=alternates("/void", VOID_FORMATS),
-        content_location=f"{origin()}/void{chosen.format.suffix}",
+        "/void",
+        VOID_FORMATS,
+        name="void",
+        triples=lambda: s.void(origin()),
+        suffix=suffix,
+        origin_dependent=True,
     )
 
 

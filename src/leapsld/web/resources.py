@@ -13,7 +13,7 @@ from ..describe import exists
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
 from ..reference import ontology_reference
-from .http import CACHE_CONTROL, alternates, choose, document, origin
+from .http import CACHE_CONTROL, document, graph_document, origin
 from .pages import resource_view
 from .site import Body, Site
 
@@ -56,31 +56,18 @@ def doc(rest: str) -> Response:
     iri = f"{s.base}id/{name}"
     if not exists(s.dataset.store, iri):
         raise _not_found(s, name)
-    chosen = choose(DOCUMENT_FORMATS, suffix=suffix)
-    fmt = chosen.format
-    path = f"/doc/{name}"
-    links = [
-        *alternates(path, DOCUMENT_FORMATS),
-        f'<{origin()}/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
-        f'<{origin()}/id/{name}>; rel="describes"',
-    ]
-    if fmt.kind == "page":
-        body = s.cache.get_or_render(("html", iri, origin()), lambda: _resource_page(s, iri))
-    else:
-        body = s.graph_body(
-            f"doc:{iri}",
-            lambda: s.description(iri),
-            fmt,
-            origin=origin(),
-            profile=chosen.params.get("profile"),
-        )
-    return document(
+    return graph_document(
         s,
-        body,
-        fmt,
-        negotiated=suffix is None,
-        links=links,
-        content_location=f"{origin()}{path}{fmt.suffix}",
+        f"/doc/{name}",
+        DOCUMENT_FORMATS,
+        name=f"doc:{iri}",
+        triples=lambda: s.description(iri),
+        suffix=suffix,
+        page=lambda: _resource_page(s, iri),
+        links=[
+            f'<{origin()}/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
+            f'<{origin()}/id/{name}>; rel="describes"',
+        ],
     )
 
 
@@ -112,25 +99,14 @@ def _resource_page(s: Site, iri: str) -> Body:
 def ontology(suffix: str | None = None) -> Response:
     """The ontology at its namespace: an HTML reference for people, RDF for machines."""
     s = site()
-    chosen = choose(DOCUMENT_FORMATS, suffix=suffix)
-    fmt = chosen.format
-    if fmt.kind == "page":
-        body = s.cache.get_or_render(("html", "def", origin()), lambda: _ontology_page(s))
-    else:
-        body = s.graph_body(
-            "def",
-            lambda: s.graph_triples(s.ontology_graphs()),
-            fmt,
-            origin=origin(),
-            profile=chosen.params.get("profile"),
-        )
-    return document(
+    return graph_document(
         s,
-        body,
-        fmt,
-        negotiated=suffix is None,
-        links=alternates("/def", DOCUMENT_FORMATS),
-        content_location=f"{origin()}/def{fmt.suffix}",
+        "/def",
+        DOCUMENT_FORMATS,
+        name="def",
+        triples=lambda: s.graph_triples(s.ontology_graphs()),
+        suffix=suffix,
+        page=lambda: _ontology_page(s),
     )
 
 
@@ -155,21 +131,13 @@ SHAPES_FORMATS = of_kind("graph")
 def shapes(suffix: str | None = None) -> Response:
     """The SHACL shapes the data is validated against."""
     s = site()
-    chosen = choose(SHAPES_FORMATS, suffix=suffix)
-    body = s.graph_body(
-        "shapes",
-        lambda: s.graph_triples(s.dataset.shapes_graphs),
-        chosen.format,
-        origin=origin(),
-        profile=chosen.params.get("profile"),
-    )
-    return document(
+    return graph_document(
         s,
-        body,
-        chosen.format,
-        negotiated=suffix is None,
-        links=alternates("/shapes", SHAPES_FORMATS),
-        content_location=f"{origin()}/shapes{chosen.format.suffix}",
+        "/shapes",
+        SHAPES_FORMATS,
+        name="shapes",
+        triples=lambda: s.graph_triples(s.dataset.shapes_graphs),
+        suffix=suffix,
     )
 
 
