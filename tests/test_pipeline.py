@@ -24,9 +24,12 @@ def test_the_shipped_dataset_conforms_without_warnings(dataset) -> None:  # type
 
 def test_every_file_has_its_own_graph(dataset) -> None:  # type: ignore[no-untyped-def]
     graphs = dataset.store.graphs()
-    for f in dataset.data_files + dataset.shapes_files:
+    for f in dataset.data_files:
         assert f.graph in graphs
     assert len({f.graph for f in dataset.data_files}) == len(dataset.data_files)
+    # the shapes are kept apart: not part of the published data
+    assert dataset.shapes_store.graphs() == [f.graph for f in dataset.shapes_files]
+    assert not set(dataset.shapes_graphs) & set(graphs)
 
 
 @pytest.mark.parametrize("mode", ["rdfs", "owlrl"])

@@ -361,3 +361,16 @@ def test_strong_etags_follow_the_bytes(client) -> None:  # type: ignore[no-untyp
     assert (first.headers["ETag"] == second.headers["ETag"]) == (
         first.get_data() == second.get_data()
     )
+
+
+def test_the_default_graph_is_the_data_not_the_shapes(client) -> None:  # type: ignore[no-untyped-def]
+    ask = "ASK { ?s a <http://www.w3.org/ns/shacl#NodeShape> }"
+    assert client.get("/sparql", query_string={"query": ask}).get_json()["boolean"] is False
+    count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    served = int(
+        client.get("/sparql", query_string={"query": count}).get_json()["results"]["bindings"][0][
+            "n"
+        ]["value"]
+    )
+    void = client.get("/void.nt").get_data(as_text=True)
+    assert f'<http://rdfs.org/ns/void#triples> "{served}"' in void

@@ -48,6 +48,9 @@ class Dataset:
     counts: dict[str, int] | None = None
     inferred: int = 0
     reused: bool = False
+    #: The shapes live apart from the data: they are not part of the published dataset, so
+    #: SPARQL's default graph, VoID and the dumps are the data alone.
+    shapes_store: OxigraphStore = field(default_factory=OxigraphStore)
     index: SourceIndex = field(init=False)
 
     def __post_init__(self) -> None:
@@ -112,7 +115,7 @@ def build(
     version = fingerprint(settings, data, shapes)
     if settings.store != "memory":
         with _locked(Path(settings.store)):
-            reused = _reuse(settings, version, check)
+            reused = _reuse(settings, version, check, shapes)
             if reused is not None:
                 return reused
             return _build_on_disk(settings, data, shapes, version, check)
@@ -138,10 +141,16 @@ def _build_into(
         "reserved": [inferred_graph(settings.base_iri)],
     }
     data_files = load_raw(data, store.inner, **kw)
-    kw["reserved"] = [*kw["reserved"], *(g for f in data_files for g in f.all_graphs)]
-    shapes_files = load_raw(shapes, store.inner, **kw)
+    shapes_store = OxigraphStore()
+    shapes_files = load_raw(shapes, shapes_store.inner, **kw)
     dataset = Dataset(
-        settings, store, data_files, shapes_files, version, modified.replace(microsecond=0)
+        settings,
+        store,
+        data_files,
+        shapes_files,
+        version,
+        modified.replace(microsecond=0),
+        shapes_store=shapes_store,
     )
     dataset.inferred = infer(
         store, mode=settings.infer, graphs=dataset.data_graphs, base_iri=settings.base_iri
@@ -157,11 +166,8 @@ def validate_dataset(dataset: Dataset, *, fail_on: str = "Violation") -> Validat
     graphs = [*dataset.data_graphs]
     if dataset.inferred:
         graphs.append(dataset.inferred_graph)
-    store = dataset.store
-    data = graph_from_quads(q for g in graphs for q in store.graph_quads(g))
-    shapes: rdflib.Graph = graph_from_quads(
-        q for g in dataset.shapes_graphs for q in store.graph_quads(g)
-    )
+    data = graph_from_quads(q for g in graphs for q in dataset.store.graph_quads(g))
+    shapes: rdflib.Graph = graph_from_quads(dataset.shapes_store)
     return validate(data, shapes, index=dataset.index, fail_on=fail_on)
 
 
@@ -192,8 +198,9 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _reuse(settings: Settings, version: str, check: bool) -> Dataset | None:
-    """The store built earlier for this very version, opened read-only, or None."""
+def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile]) -> Dataset | None:
+    """The store built earlier for this very version, opened read-only, or None; the shapes
+    (small, and part of the version) are parsed again into memory."""
     folder = _store_dir(settings, version)
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
@@ -214,6 +221,8 @@ def _reuse(settings: Settings, version: str, check: bool) -> Dataset | None:
             for f in manifest[role]
         ]
 
+    shapes_store = OxigraphStore()
+    load_raw(shapes, shapes_store.inner, base_iri=settings.base_iri, root=settings.root)
     dataset = Dataset(
         settings,
         OxigraphStore(folder / "store", read_only=True),
@@ -224,6 +233,7 @@ def _reuse(settings: Settings, version: str, check: bool) -> Dataset | None:
         counts=manifest.get("counts"),
         inferred=manifest.get("inferred", 0),
         reused=True,
+        shapes_store=shapes_store,
     )
     if check and not dataset.conforms:
         return None
@@ -261,7 +271,7 @@ def _build_on_disk(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    reused = _reuse(settings, version, check)
+    reused = _reuse(settings, version, check, shapes)
     if reused is None:
         raise LoadError(f"the store just built in {folder} cannot be opened again")
     reused.reused = False

@@ -304,12 +304,9 @@ def service_description(dataset: Dataset, *, origin: str) -> list[pyoxigraph.Tri
     add(description, SD + "defaultGraph", default_graph)
     add(default_graph, RDF + "type", N(SD + "Graph"))
     add(default_graph, DCT + "description", L("The union of all named graphs", language="en"))
-    for graph in [*dataset.data_graphs, *dataset.shapes_graphs] + (
-        [dataset.inferred_graph] if dataset.inferred else []
-    ):
+    for graph in [*dataset.data_graphs] + ([dataset.inferred_graph] if dataset.inferred else []):
         named = pyoxigraph.BlankNode()
         add(description, SD + "namedGraph", named)
         add(named, SD + "name", N(graph))
-    add(service, VOID + "sparqlEndpoint", service)
     add(service, DCT + "title", L("LEAPS Linked Data SPARQL endpoint (read-only)", language="en"))
     return out

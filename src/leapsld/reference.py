@@ -40,9 +40,11 @@ _SHAPES = (
 SELECT ?target ?shape ?name ?message ?severity {
   { ?shape sh:targetClass ?target . OPTIONAL { ?shape sh:name|rdfs:label ?name } }
   UNION
-  { ?shape sh:path ?target . FILTER isIRI(?target)
-    OPTIONAL { ?shape sh:name ?name } OPTIONAL { ?shape sh:message ?message }
-    OPTIONAL { ?shape sh:severity ?severity } }
+  { ?property sh:path ?target . FILTER isIRI(?target)
+    OPTIONAL { ?owner sh:property ?property . FILTER isIRI(?owner) }
+    BIND(COALESCE(?owner, ?property) AS ?shape)
+    OPTIONAL { ?property sh:name ?name } OPTIONAL { ?property sh:message ?message }
+    OPTIONAL { ?property sh:severity ?severity } }
 }
 """
 )
@@ -88,9 +90,15 @@ class Reference:
 
 
 def ontology_reference(
-    store: Store, *, ontology_graphs: list[str], shapes_graphs: list[str], base: str
+    store: Store, shapes: Store, *, ontology_graphs: list[str], base: str
 ) -> Reference:
-    """Collect the reference of the project's own terms (those under ``{base}def``)."""
+    """Collect the reference of the project's own terms (those under ``{base}def``).
+
+    Args:
+        store: where the ontology is (its ``ontology_graphs``).
+        shapes: the store of the shapes, to say which shapes constrain each term.
+        base: the base IRI; only terms under ``{base}def`` are listed.
+    """
     terms: dict[str, TermEntry] = {}
     for row in run_query(store, _TERMS, default_graphs=ontology_graphs, max_rows=100_000).rows:
         term, kind, label, definition, domain, range_ = (getattr(v, "value", None) for v in row)
@@ -106,7 +114,7 @@ def ontology_reference(
         if range_:
             entry.ranges.add(range_)
     by_target: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in run_query(store, _SHAPES, default_graphs=shapes_graphs, max_rows=100_000).rows:
+    for row in run_query(shapes, _SHAPES, max_rows=100_000).rows:
         target, shape, name, message, severity = (getattr(v, "value", "") or "" for v in row)
         by_target[target].append(
             {

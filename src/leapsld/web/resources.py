@@ -112,10 +112,7 @@ def ontology(suffix: str | None = None) -> Response:
 
 def _ontology_page(s: Site) -> Body:
     reference = ontology_reference(
-        s.dataset.store,
-        ontology_graphs=s.ontology_graphs(),
-        shapes_graphs=s.dataset.shapes_graphs,
-        base=s.base,
+        s.dataset.store, s.dataset.shapes_store, ontology_graphs=s.ontology_graphs(), base=s.base
     )
     html = render_template(
         "ontology.html", ref=reference, origin=origin(), formats=of_kind("graph")
@@ -136,7 +133,7 @@ def shapes(suffix: str | None = None) -> Response:
         "/shapes",
         SHAPES_FORMATS,
         name="shapes",
-        triples=lambda: s.graph_triples(s.dataset.shapes_graphs),
+        triples=lambda: s.graph_triples(s.dataset.shapes_graphs, store=s.dataset.shapes_store),
         suffix=suffix,
     )
 

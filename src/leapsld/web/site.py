@@ -35,6 +35,7 @@ from ..publish import (
 from ..query import QueryRunner
 from ..serialization import jsonld_profile, serialize_graph
 from ..settings import Settings
+from ..store import OxigraphStore
 
 MAX_CACHED_BYTES = 256 * 1024 * 1024
 GZIP_MIN_BYTES = 512
@@ -178,8 +179,11 @@ class Site:
     def description(self, iri: str) -> list[pyoxigraph.Triple]:
         return describe(self.dataset.store, iri)
 
-    def graph_triples(self, graphs: list[str]) -> list[pyoxigraph.Triple]:
-        store = self.dataset.store
+    def graph_triples(
+        self, graphs: list[str], *, store: OxigraphStore | None = None
+    ) -> list[pyoxigraph.Triple]:
+        """The triples of some graphs, each once (of the data store unless another is named)."""
+        store = store or self.dataset.store
         seen: dict[pyoxigraph.Triple, None] = {}
         for g in graphs:
             for q in store.graph_quads(g):
