@@ -151,3 +151,13 @@ def test_builders_started_together_share_one_store(tmp_path: Path) -> None:
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     assert sum(" into " in out for out in outputs) == 1
     assert sum(" reused " in out for out in outputs) == 2
+
+
+@pytest.mark.parametrize("mode", ["rdfs", "owlrl"])
+def test_the_shipped_data_conforms_under_every_inference_mode(
+    settings: Settings, mode: str
+) -> None:
+    inferred = build(settings.replace(infer=mode))
+    assert inferred.report is not None and inferred.report.results == [], inferred.report.summary()
+    text = (ROOT / "queries" / "cq04.rq").read_text()
+    assert len(run_query(inferred.store, text).rows) == 8  # no copies through owl:sameAs
