@@ -117,6 +117,11 @@ def test_sparqlwrapper_select_and_construct(origin: str) -> None:
     client.setReturnFormat("xml")
     graph = client.query().convert()
     assert isinstance(graph, rdflib.Graph) and len(graph) == 3
+    from SPARQLWrapper import JSONLD, RDFXML
+
+    for fmt in (JSONLD, RDFXML):
+        client.setReturnFormat(fmt)
+        assert len(client.query().convert()) == 3, fmt
     client.setMethod("POST")
     client.setQuery("ASK { ?s ?p ?o }")
     client.setReturnFormat(JSON)

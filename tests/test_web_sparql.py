@@ -374,3 +374,26 @@ def test_the_default_graph_is_the_data_not_the_shapes(client) -> None:  # type: 
     )
     void = client.get("/void.nt").get_data(as_text=True)
     assert f'<http://rdfs.org/ns/void#triples> "{served}"' in void
+
+
+def test_format_spellings_clients_send(client) -> None:  # type: ignore[no-untyped-def]
+    construct = "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 2"
+    for spelling, media_type in (
+        ("json-ld", "application/ld+json"),
+        ("rdf+xml", "application/rdf+xml"),
+        ("xml", "application/rdf+xml"),
+    ):
+        response = client.get(
+            "/sparql", query_string={"query": construct, "format": spelling, "output": spelling}
+        )
+        assert response.mimetype == media_type, spelling
+    unknown = client.get(
+        "/sparql",
+        query_string={"query": construct, "format": "bogus"},
+        headers={"Accept": "application/n-triples"},
+    )
+    assert unknown.mimetype == "application/n-triples"
+    assert (
+        client.get("/sparql", query_string={"query": construct, "format": "bogus"}).status_code
+        == 406
+    )

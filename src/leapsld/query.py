@@ -2,8 +2,10 @@
 
 The endpoint never changes data and never makes an outbound request: updates, ``LOAD`` and
 ``SERVICE`` are refused before evaluation. A query runs in a worker thread (pyoxigraph releases
-the GIL), so a slow one never blocks other requests; past the timeout the caller gets
-``QueryTimeout`` and the worker stops at its next row. Results are capped at ``max_rows``.
+the GIL), so a slow one does not block other requests; past the timeout the caller gets
+``QueryTimeout``. A query that streams rows stops at its next row; pyoxigraph cannot interrupt
+one still computing its first row (an aggregate, a sort), which goes on in the background and
+holds a slot until it ends. Results are capped at ``max_rows``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
@@ -144,14 +146,14 @@ class QueryRunner:
 
     pyoxigraph releases the GIL while evaluating, so a slow query never blocks other requests.
     A query past its timeout is answered with ``QueryTimeout`` and told to stop; one that cannot
-    stop at once (an aggregate still computing) keeps its slot until it does, and when every
-    slot is taken new queries get ``Busy`` at once instead of queueing behind them.
+    stop (an aggregate still computing: pyoxigraph has no way to interrupt it) keeps its slot
+    until it ends, and when every slot is taken new queries get ``Busy`` at once instead of
+    queueing behind them. Worker threads are daemons, so shutting down never waits for them.
     """
 
     def __init__(self, store: Store, *, slots: int, timeout: float, max_rows: int) -> None:
         self.store, self.timeout, self.max_rows = store, timeout, max_rows
         self._slots = threading.BoundedSemaphore(slots)
-        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="leapsld-query")
 
     def run(
         self,
@@ -171,28 +173,34 @@ class QueryRunner:
         if not self._slots.acquire(timeout=min(0.5, self.timeout)):
             raise Busy("every query slot is busy with long-running queries; try again shortly")
         cancelled = threading.Event()
+        future: Future[QueryOutcome] = Future()
 
-        def job() -> QueryOutcome:
+        def job() -> None:
             try:
-                return _evaluate(
-                    self.store,
-                    text,
-                    default_graphs,
-                    named_graphs,
-                    "FROM" not in words,
-                    self.max_rows,
-                    cancelled,
+                future.set_result(
+                    _evaluate(
+                        self.store,
+                        text,
+                        default_graphs,
+                        named_graphs,
+                        "FROM" not in words,
+                        self.max_rows,
+                        cancelled,
+                    )
                 )
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting request
+                future.set_exception(exc)
             finally:
                 self._slots.release()
 
-        future = self._executor.submit(job)
+        # A daemon thread: a query that cannot be stopped never keeps the process from exiting.
+        threading.Thread(target=job, name="leapsld-query", daemon=True).start()
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
             cancelled.set()
             raise QueryTimeout(
-                f"the query ran longer than {self.timeout:g} s and was stopped"
+                f"the query ran longer than {self.timeout:g} s; its answer was abandoned"
             ) from None
 
 

@@ -52,7 +52,9 @@ class Settings:
     port: int = _setting(8000, "Port the server listens on.")
     workers: int = _setting(1, "Server worker processes.")
     threads: int = _setting(8, "Threads per worker (a slow query holds only one).")
-    query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
+    query_timeout: float = _setting(
+        10.0, "Seconds a SPARQL query may run before its answer is abandoned (503)."
+    )
     max_rows: int = _setting(10_000, "Most results (rows or triples) one query returns.")
     max_query_bytes: int = _setting(100_000, "Largest query text or request body accepted.")
     trust_proxy: bool = _setting(

@@ -12,7 +12,7 @@ from ..errors import NotAcceptable, UnsupportedFormat
 from ..formats import Format, by_media_type, by_name
 from ..negotiation import Negotiated, negotiate
 from .memo import MEMO_FLAG
-from .site import Body, Site
+from .site import GZIP_MIN_BYTES, Body, Site
 
 CACHE_CONTROL = "public, max-age=300"
 
@@ -24,6 +24,17 @@ def origin() -> str:
 
 #: What ``?format=xml`` or ``?format=json`` means when the answer is a graph, as in Fuseki.
 _GRAPH_ALIASES = {"xml": "rdfxml", "json": "jsonld", "n3": "turtle", "text": "ntriples"}
+#: Other spellings clients send (SPARQLWrapper sends ``json-ld`` and ``rdf+xml``).
+_SPELLINGS = {
+    "json-ld": "jsonld",
+    "rdf+xml": "rdfxml",
+    "rdf/xml": "rdfxml",
+    "n-triples": "ntriples",
+    "n-quads": "nquads",
+    "tab-separated-values": "tsv",
+    "sparql-results+json": "json",
+    "sparql-results+xml": "xml",
+}
 
 
 def choose(
@@ -36,17 +47,27 @@ def choose(
     """
     override = request.args.get("format") or request.args.get("output")
     if override and not suffix:
-        fmt = by_media_type(override) or _by_name_or_none(override)
-        if fmt not in offered and override.lower() in _GRAPH_ALIASES:
-            fmt = _by_name_or_none(_GRAPH_ALIASES[override.lower()])
-        if fmt is None or fmt not in offered:
+        fmt = _override(override, offered)
+        if fmt is not None:
+            return Negotiated(fmt)
+        if request.headers.get("Accept") is None:
             raise NotAcceptable(
                 f"format={override!r} is not offered here; offered: "
                 + ", ".join(f.name for f in offered),
                 offered=[f.media_type for f in offered],
             )
-        return Negotiated(fmt)
     return negotiate(request.headers.get("Accept"), offered=offered, default=default, suffix=suffix)
+
+
+def _override(value: str, offered: Sequence[Format]) -> Format | None:
+    """The offered format a ``?format=`` value names (a name, a spelling or a media type);
+    None when it names none of them, so that Accept decides."""
+    key = value.strip().lower()
+    key = _SPELLINGS.get(key, key)
+    candidates = [by_media_type(key), _by_name_or_none(key)]
+    if key in _GRAPH_ALIASES:
+        candidates.append(_by_name_or_none(_GRAPH_ALIASES[key]))
+    return next((f for f in candidates if f is not None and f in offered), None)
 
 
 def _by_name_or_none(name: str) -> Format | None:
@@ -78,7 +99,7 @@ def document(
     only on the dataset version and the request headers the memo keys on).
     """
     data, etag = body.data, body.etag
-    use_gzip = len(data) >= 512 and request.accept_encodings["gzip"] > 0
+    use_gzip = len(data) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0
     if use_gzip:
         data, etag = body.gzipped(), etag + "-gzip"
     response = Response(data, content_type=body.content_type or fmt.content_type)

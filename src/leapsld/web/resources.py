@@ -20,7 +20,7 @@ from .site import Body, Site
 blueprint = Blueprint("resources", __name__)
 
 #: What a document offers, in the order a client with no preference gets them.
-DOCUMENT_FORMATS = (*of_kind("graph"), *of_kind("page"))
+DOCUMENT_FORMATS = (*of_kind("graph"), *of_kind("page"), *of_kind("dataset"))
 _SUFFIXES = tuple(f.suffix for f in DOCUMENT_FORMATS)
 
 
@@ -89,7 +89,7 @@ def _resource_page(s: Site, iri: str) -> Body:
         "resource.html",
         view=view,
         formats=of_kind("graph"),
-        path=iri[len(s.base) - 1 :].replace("/id/", "/doc/", 1),
+        path=origin() + iri[len(s.base) - 1 :].replace("/id/", "/doc/", 1),
     )
     return Body(html.encode(), s.etag("html", origin()))
 
