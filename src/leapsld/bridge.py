@@ -1,7 +1,7 @@
 """Moving triples between pyoxigraph and rdflib.
 
 pyoxigraph parses, stores and queries; rdflib is kept where it is the right tool (owlrl,
-pyshacl on small graphs, JSON-LD compaction), so terms cross over here and nowhere else.
+pyshacl on small graphs), so terms cross over here and nowhere else.
 """
 
 from __future__ import annotations

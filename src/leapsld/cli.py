@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .errors import LeapsError, ShapesViolation
 from .formats import by_name
-from .namespaces import project_prefixes
+from .namespaces import jsonld_context, project_prefixes
 from .pipeline import build, validate_dataset
 from .query import run_query
 from .serialization import serialize_graph, serialize_results
@@ -98,7 +98,7 @@ def validate(
     "-e",
     "--expression",
     "text",
-    help="The query text (instead of QUERY_FILE; '-' reads stdin as a file).",
+    help="The query text (instead of QUERY_FILE; QUERY_FILE '-' reads stdin).",
 )
 @click.option(
     "--data",
@@ -142,13 +142,15 @@ def query(
             raise click.UsageError(
                 f"a CONSTRUCT/DESCRIBE result cannot be written as {chosen.name}"
             )
-        body = serialize_graph(outcome.triples, chosen, prefixes=prefixes)
+        body = serialize_graph(
+            outcome.triples, chosen, prefixes=prefixes, context=jsonld_context(settings.base_iri)
+        )
     else:
         chosen = by_name(fmt or "table")
         if chosen.kind not in ("results", "text"):
             raise click.UsageError(f"a SELECT/ASK result cannot be written as {chosen.name}")
         body = serialize_results(outcome, chosen, prefixes=prefixes)
-    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.write(body if body.endswith(b"\n") else body + b"\n")
     if outcome.truncated:
         click.echo(f"leapsld: results truncated at {settings.max_rows} rows", err=True)
 

@@ -32,11 +32,6 @@ def path_for_iri(base_iri: str, iri: str) -> str | None:
     return "/" + iri[len(base_iri) :]
 
 
-def is_local(base_iri: str, iri: str) -> bool:
-    """True when the IRI is minted under the base (the server can answer for it)."""
-    return iri.startswith(base_iri)
-
-
 def document_path(thing_path: str) -> str:
     """The document describing a thing: ``/id/org/esrf`` → ``/doc/org/esrf``.
 

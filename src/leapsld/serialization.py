@@ -1,8 +1,8 @@
 """Graphs and query results to bytes, in any format of the registry.
 
 RDF syntaxes are pyoxigraph's writers (fast, correct escaping); JSON-LD is compacted with the
-project's curated context through rdflib, never fetching a remote context; SPARQL results are
-written here so that a capped result can be written without the engine's iterator.
+project's curated context by pyld, never fetching a remote context; SPARQL results are written
+here so that a capped result can be written without the engine's iterator.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def serialize_graph(
         return _jsonld(triples, context=context, context_url=context_url, profile=profile)
     if fmt.rdf_format is None:
         raise UnsupportedFormat(f"{fmt.label} is not an RDF format")
-    items = list(triples)
+    items: list[pyoxigraph.Triple] | list[pyoxigraph.Quad]
     if fmt.kind == "dataset":
         items = [
             item
@@ -61,15 +61,10 @@ def serialize_graph(
             else pyoxigraph.Quad(
                 item.subject, item.predicate, item.object, pyoxigraph.DefaultGraph()
             )
-            for item in items
+            for item in triples
         ]
     else:
-        items = [
-            pyoxigraph.Triple(item.subject, item.predicate, item.object)
-            if isinstance(item, pyoxigraph.Quad)
-            else item
-            for item in items
-        ]
+        items = as_triples(triples)
     use_prefixes = (
         used_prefixes(items, prefixes or {}) if fmt.name in ("turtle", "trig", "rdfxml") else None
     )
@@ -105,6 +100,14 @@ def used_prefixes(
     return {p: ns for p, ns in prefixes.items() if ns in namespaces and ns.endswith(("#", "/"))}
 
 
+def as_triples(items: Iterable[pyoxigraph.Triple | pyoxigraph.Quad]) -> list[pyoxigraph.Triple]:
+    """Quads as triples (graph names dropped), triples as they are."""
+    return [
+        pyoxigraph.Triple(i.subject, i.predicate, i.object) if isinstance(i, pyoxigraph.Quad) else i
+        for i in items
+    ]
+
+
 def jsonld_profile(requested: str | None) -> str:
     """The JSON-LD form a request gets: the first of its ``profile`` IRIs leapsld can produce,
     compacted when it names none (JSON-LD 1.1 §9: the profile parameter is a space-separated
@@ -130,18 +133,15 @@ def _jsonld(
     context_url: str | None,
     profile: str | None,
 ) -> bytes:
-    """JSON-LD by a real JSON-LD processor: pyoxigraph writes the expanded form, pyld compacts
-    or flattens it with the curated context (no remote document is ever loaded)."""
-    triples = [
-        pyoxigraph.Triple(t.subject, t.predicate, t.object) if isinstance(t, pyoxigraph.Quad) else t
-        for t in triples
-    ]
-    expanded = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.JSON_LD)
+    """JSON-LD by a real JSON-LD processor: pyld reads the graph from N-Quads (so ``rdf:type``
+    becomes ``@type``) and compacts or flattens it with the curated context; no remote
+    document is ever loaded."""
+    nquads = pyoxigraph.serialize(as_triples(triples), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    document = jsonld.from_rdf(nquads.decode(), {"format": "application/n-quads"})
     form = jsonld_profile(profile)
     if form == JSONLD_PROFILES["expanded"] or context is None:
-        return expanded
+        return json.dumps(document, indent=2, ensure_ascii=False).encode()
     options = {"documentLoader": _never_fetch}
-    document = json.loads(expanded)
     if form == JSONLD_PROFILES["flattened"]:
         out = jsonld.flatten(document, dict(context), options)
     else:

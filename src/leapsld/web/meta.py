@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, send_file
+from flask import Blueprint, Response, render_template, send_file
 
 from ..errors import NotFound
 from ..formats import by_name, of_kind
 from .http import document, graph_document, origin
-from .site import Body, Site
+from .site import Body, current_site
 
 blueprint = Blueprint("meta", __name__)
 
 VOID_FORMATS = of_kind("graph")
-
-
-def site() -> Site:
-    return current_app.extensions["leapsld"]
 
 
 @blueprint.route("/.well-known/void", methods=["GET", "HEAD"])
@@ -23,7 +19,7 @@ def site() -> Site:
 @blueprint.route("/void<any('.ttl','.jsonld','.rdf','.nt'):suffix>", methods=["GET", "HEAD"])
 def void(suffix: str | None = None) -> Response:
     """The VoID + DCAT description, its links on this server's origin."""
-    s = site()
+    s = current_site()
     return graph_document(
         s,
         "/void",
@@ -38,7 +34,7 @@ def void(suffix: str | None = None) -> Response:
 @blueprint.route("/dumps/", methods=["GET", "HEAD"])
 def dumps_index() -> Response:
     """The list of dumps with sizes and checksums."""
-    s = site()
+    s = current_site()
     html = render_template("dumps.html", dumps=s.dumps, origin=origin())
     return document(
         s, Body(html.encode(), s.etag("dumps", origin())), by_name("html"), negotiated=False
@@ -48,7 +44,7 @@ def dumps_index() -> Response:
 @blueprint.route("/dumps/<name>", methods=["GET", "HEAD"])
 def dump(name: str) -> Response:
     """One dump file, or its SHA256SUMS."""
-    s = site()
+    s = current_site()
     known = {d.name: d for d in s.dumps}
     if name == "SHA256SUMS":
         path, mimetype = s.dumps_dir / name, "text/plain"

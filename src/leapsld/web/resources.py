@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, redirect, render_template
+from flask import Blueprint, Response, redirect, render_template
 
 from ..describe import exists
 from ..errors import NotFound
@@ -15,17 +15,13 @@ from ..formats import by_suffix, of_kind
 from ..reference import ontology_reference
 from .http import CACHE_CONTROL, document, graph_document, origin
 from .pages import resource_view
-from .site import Body, Site
+from .site import Body, Site, current_site
 
 blueprint = Blueprint("resources", __name__)
 
 #: What a document offers, in the order a client with no preference gets them.
 DOCUMENT_FORMATS = (*of_kind("graph"), *of_kind("page"), *of_kind("dataset"))
 _SUFFIXES = tuple(f.suffix for f in DOCUMENT_FORMATS)
-
-
-def site() -> Site:
-    return current_app.extensions["leapsld"]
 
 
 def split_suffix(path: str) -> tuple[str, str | None]:
@@ -40,7 +36,7 @@ def split_suffix(path: str) -> tuple[str, str | None]:
 def thing(rest: str) -> Response:
     """A thing is not a document: 303 See Other to the document that describes it."""
     name, suffix = split_suffix(rest)
-    s = site()
+    s = current_site()
     if not exists(s.dataset.store, f"{s.base}id/{name}"):
         raise _not_found(s, name)
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
@@ -51,7 +47,7 @@ def thing(rest: str) -> Response:
 @blueprint.route("/doc/<path:rest>", methods=["GET", "HEAD"])
 def doc(rest: str) -> Response:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
-    s = site()
+    s = current_site()
     name, suffix = split_suffix(rest)
     iri = f"{s.base}id/{name}"
     if not exists(s.dataset.store, iri):
@@ -98,7 +94,7 @@ def _resource_page(s: Site, iri: str) -> Body:
 @blueprint.route("/def<any('.ttl','.jsonld','.rdf','.nt','.html'):suffix>", methods=["GET", "HEAD"])
 def ontology(suffix: str | None = None) -> Response:
     """The ontology at its namespace: an HTML reference for people, RDF for machines."""
-    s = site()
+    s = current_site()
     return graph_document(
         s,
         "/def",
@@ -127,7 +123,7 @@ SHAPES_FORMATS = of_kind("graph")
 @blueprint.route("/shapes<any('.ttl','.jsonld','.rdf','.nt'):suffix>", methods=["GET", "HEAD"])
 def shapes(suffix: str | None = None) -> Response:
     """The SHACL shapes the data is validated against."""
-    s = site()
+    s = current_site()
     return graph_document(
         s,
         "/shapes",
@@ -141,7 +137,7 @@ def shapes(suffix: str | None = None) -> Response:
 @blueprint.route("/context.jsonld", methods=["GET", "HEAD"])
 def context() -> Response:
     """The curated JSON-LD context every compact document names in its body."""
-    s = site()
+    s = current_site()
     body = s.cache.get_or_render(
         ("context",),
         lambda: Body(json.dumps({"@context": s.context}, indent=2).encode(), s.etag("context")),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
+from flask import current_app
 
 from ..describe import describe, known_under
 from ..formats import Format
@@ -198,3 +199,8 @@ class Site:
 
     def service_description(self, origin: str) -> list[pyoxigraph.Triple]:
         return service_description(self.dataset, origin=origin)
+
+
+def current_site() -> Site:
+    """The ``Site`` of the application handling the current request."""
+    return current_app.extensions["leapsld"]  # type: ignore[no-any-return]

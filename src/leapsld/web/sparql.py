@@ -11,16 +11,16 @@ import hashlib
 import re
 import urllib.parse
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest, PayloadTooLarge, QueryRefused
 from ..formats import by_name, of_kind
 from ..query import QueryOutcome
 from ..serialization import serialize_graph, serialize_results
-from .http import alternates, choose, document, origin
+from .http import choose, document, origin
 from .pages import Labeller, Term
-from .site import Body, Site
+from .site import Body, Site, current_site
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -30,15 +30,11 @@ DESCRIPTION_FORMATS = (*of_kind("graph"), *of_kind("dataset"), *of_kind("page"))
 FORM = "application/x-www-form-urlencoded"
 
 
-def site() -> Site:
-    return current_app.extensions["leapsld"]
-
-
 @blueprint.route("/sparql", methods=["GET", "POST", "HEAD"])
 def endpoint() -> Response:
     """Answer one SPARQL Protocol request."""
     text, default_graphs, named_graphs = _read_request()
-    s = site()
+    s = current_site()
     if text is None:
         return _describe_service(s)
     if len(text.encode()) > s.settings.max_query_bytes:
@@ -166,7 +162,7 @@ def _describe_service(s: Site) -> Response:
             profile=chosen.params.get("profile"),
             origin_dependent=True,
         )
-    return document(s, body, fmt, negotiated=True, links=alternates("/sparql", ()))
+    return document(s, body, fmt, negotiated=True)
 
 
 def _results_page(s: Site, text: str, outcome: QueryOutcome) -> bytes:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 
 from ..formats import by_name
 from ..iris import local_url
 from .http import document, origin
-from .site import Body, Site
+from .site import Body, current_site
 
 blueprint = Blueprint("ui", __name__)
-
-
-def site() -> Site:
-    return current_app.extensions["leapsld"]
 
 
 @blueprint.route("/", methods=["GET", "HEAD"])
 def home() -> Response:
     """Home page: classes with their counts, example resources, and the machine entry points."""
-    s = site()
+    s = current_site()
 
     def render() -> Body:
         stats = s.stats
