@@ -103,3 +103,12 @@ def test_source_index_finds_subject_lines(tmp_path: Path) -> None:
     assert index.locate("https://example.org/full") == ("x.ttl", 6)
     assert index.locate("https://w3id.org/leaps/id/org/esrf") == ("x.ttl", 7)
     assert index.locate("https://example.org/b") is None
+
+
+def test_source_index_prefers_where_a_subject_is_typed(tmp_path: Path) -> None:
+    (tmp_path / "a-extra.ttl").write_text("<https://e/x> <https://e/p> 1 .\n")
+    (tmp_path / "b-main.ttl").write_text(
+        "\n<https://e/x>\n    a <https://e/Thing> ;\n    <https://e/q> 2 .\n"
+    )
+    files = load_files([tmp_path], pyoxigraph.Store(), base_iri=BASE, root=tmp_path)
+    assert SourceIndex(files).locate("https://e/x") == ("b-main.ttl", 2)

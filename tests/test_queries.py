@@ -43,6 +43,8 @@ def test_cq01_every_organisation_named_with_its_kind(answer) -> None:  # type: i
         "Helmholtz": "funder",
         "HZB": "research organisation",
         "HZDR": "research organisation",
+        "Horizon 2020": "funding programme",
+        "Horizon Europe": "funding programme",
         "INFN": "research organisation",
         "LAAAMP": "programme",
         "LEAPS": "network",
@@ -56,7 +58,7 @@ def test_cq01_every_organisation_named_with_its_kind(answer) -> None:  # type: i
         "Ukraine Scientific Society": "society",
         "Ukrainian Society of synchrotron radiation users": "society",
     }
-    assert len(rows) == 23  # one row each: no organisation twice
+    assert len(rows) == 25  # one row each: no organisation twice
 
 
 def test_cq02_leaps_facilities_supporting_afls(answer) -> None:  # type: ignore[no-untyped-def]

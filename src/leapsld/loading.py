@@ -242,12 +242,17 @@ class SourceIndex:
     _lines: dict[str, tuple[str, int]] | None = field(default=None, repr=False)
 
     def locate(self, iri: str) -> tuple[str, int] | None:
-        """``(relative path, line)`` where ``iri`` is first described as a subject, or None."""
+        """``(relative path, line)`` where ``iri`` is described as a subject: the statement
+        that gives its type if there is one (that is where it is defined), else the first."""
         if self._lines is None:
-            self._lines = {}
+            first: dict[str, tuple[str, int]] = {}
+            typed: dict[str, tuple[str, int]] = {}
             for source in self.files:
-                for subject, line in _subject_lines(source):
-                    self._lines.setdefault(subject, (source.relpath, line))
+                for subject, line, has_type in _subject_lines(source):
+                    first.setdefault(subject, (source.relpath, line))
+                    if has_type:
+                        typed.setdefault(subject, (source.relpath, line))
+            self._lines = {**first, **typed}
         return self._lines.get(iri)
 
 
@@ -257,16 +262,32 @@ _PNAME_SUBJECT = re.compile(r"^([A-Za-z][\w.-]*)?:((?:[\w\-.:%]|\\.)*[\w\-:%])?(
 _ABOUT = re.compile(r'(?:rdf:about|"@id")\s*[=:]\s*"([^"]+)"')
 
 
-def _subject_lines(source: SourceFile) -> Iterator[tuple[str, int]]:
+_TYPED = re.compile(
+    r"(?:^|[\s;])(?:a|rdf:type|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s"
+)
+
+
+def _statement_has_type(lines: list[str], start: int) -> bool:
+    """Whether the Turtle statement starting at ``lines[start]`` states an rdf:type."""
+    for line in lines[start : start + 60]:
+        if _TYPED.search(line):
+            return True
+        if line.rstrip().endswith("."):
+            return False
+    return False
+
+
+def _subject_lines(source: SourceFile) -> Iterator[tuple[str, int, bool]]:
     try:
         text = source.path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return
     prefixes: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         if source.format in (pyoxigraph.RdfFormat.RDF_XML, pyoxigraph.RdfFormat.JSON_LD):
             for match in _ABOUT.finditer(line):
-                yield match.group(1), number
+                yield match.group(1), number, True
             continue
         decl = _PREFIX_DECL.match(line)
         if decl:
@@ -275,9 +296,9 @@ def _subject_lines(source: SourceFile) -> Iterator[tuple[str, int]]:
         stripped = line.lstrip() if source.is_dataset else line
         m = _IRI_SUBJECT.match(stripped)
         if m:
-            yield m.group(1), number
+            yield m.group(1), number, _statement_has_type(lines, number - 1)
             continue
         m = _PNAME_SUBJECT.match(stripped)
         if m and (m.group(1) or "") in prefixes:
             local = re.sub(r"\\(.)", r"\1", m.group(2) or "")
-            yield prefixes[m.group(1) or ""] + local, number
+            yield prefixes[m.group(1) or ""] + local, number, _statement_has_type(lines, number - 1)
