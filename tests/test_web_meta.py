@@ -51,6 +51,7 @@ def test_void_describes_the_dataset(client, dataset, path: str) -> None:  # type
         "http://localhost/dumps/leaps.ttl",
         "http://localhost/dumps/leaps.nt.gz",
         "http://localhost/dumps/leaps.jsonld",
+        "http://localhost/dumps/leaps.nq.gz",
     }
     assert f"{BASE}id/org/sesame" in objects(graph, VOID + "exampleResource")
     for predicate in ("license", "source", "modified"):
@@ -81,7 +82,7 @@ def test_dumps_are_complete_and_checksummed(client, dataset) -> None:  # type: i
         reversed(line.split("  "))
         for line in fetch(client, "/dumps/SHA256SUMS").decode().splitlines()
     )
-    assert set(sums) == {"leaps.ttl", "leaps.nt.gz", "leaps.jsonld"}
+    assert set(sums) == {"leaps.ttl", "leaps.nt.gz", "leaps.jsonld", "leaps.nq.gz"}
     asserted = {
         (q.subject, q.predicate, q.object)
         for g in dataset.data_graphs
@@ -102,6 +103,13 @@ def test_dumps_are_complete_and_checksummed(client, dataset) -> None:  # type: i
         }
         assert len(parsed) == len(asserted)
         assert blank_free <= parsed
+    quads = list(
+        pyoxigraph.parse(
+            gzip.decompress(fetch(client, "/dumps/leaps.nq.gz")),
+            format=pyoxigraph.RdfFormat.N_QUADS,
+        )
+    )
+    assert {q.graph_name.value for q in quads} == set(dataset.data_graphs)  # each source kept
     assert client.get("/dumps/nothing.ttl").status_code == 404
     gz = client.head("/dumps/leaps.nt.gz")
     assert gz.mimetype == "application/gzip"
@@ -120,7 +128,7 @@ def test_dump_checksums_are_in_dcat(client) -> None:  # type: ignore[no-untyped-
         line.split("  ")[0] for line in fetch(client, "/dumps/SHA256SUMS").decode().splitlines()
     }
     assert values == sums
-    assert len(objects(graph, DCAT + "downloadURL")) == 3
+    assert len(objects(graph, DCAT + "downloadURL")) == 4
 
 
 def test_home_page_links_to_examples_and_endpoints(client) -> None:  # type: ignore[no-untyped-def]

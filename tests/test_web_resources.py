@@ -191,3 +191,25 @@ def test_cors_on_documents(client) -> None:  # type: ignore[no-untyped-def]
     exposed = response.headers["Access-Control-Expose-Headers"]
     for header in ("Link", "ETag", "Content-Location"):
         assert header in exposed
+
+
+def test_graphs_that_describe_themselves_and_the_version_iri_resolve(client) -> None:  # type: ignore[no-untyped-def]
+    graph = client.get("/graph/data/identifiers", headers={"Accept": "text/turtle"})
+    assert graph.status_code == 200
+    assert b"<https://ror.org/>" in graph.get_data()
+    assert client.get("/graph/data/beats-grant-number.html").mimetype == "text/html"
+    assert client.get("/graph/data/nothing").status_code == 404
+    assert client.get("/def/0.1.0", headers={"Accept": "text/turtle"}).status_code == 200
+    assert client.get("/def/9.9.9").status_code == 404
+
+
+def test_every_link_on_a_resource_page_works(client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    html = client.get("/doc/project/beats.html").get_data(as_text=True)
+    links = sorted(set(re.findall(r'href="(http://localhost[^"#]*)"', html)))
+    assert len(links) > 10
+    for link in links:
+        response = client.get(link.removeprefix("http://localhost"))
+        assert response.status_code in (200, 303), link
+        response.close()

@@ -52,7 +52,9 @@ class Dump:
 
 
 def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
-    """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD.
+    """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD, and as
+    gzipped N-Quads, which keeps each triple's graph and so the source a graph carries (the ROR
+    links, the BEATS grant number).
 
     Each triple once, however many files state it. Files are written under a private temporary
     name and renamed into place, so a reader (or another worker writing the same dumps) never
@@ -65,7 +67,8 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     for g in dataset.data_graphs:
         for q in store.graph_quads(g):
             unique.setdefault(pyoxigraph.Triple(q.subject, q.predicate, q.object), None)
-    everything = list(unique)
+    everything: list[pyoxigraph.Triple] = list(unique)
+    quads = [q for g in dataset.data_graphs for q in store.graph_quads(g)]
     prefixes = dict(PREFIXES)
     prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
     dumps = []
@@ -73,7 +76,9 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
         ("leaps.ttl", "turtle", False),
         ("leaps.nt.gz", "ntriples", True),
         ("leaps.jsonld", "jsonld", False),
+        ("leaps.nq.gz", "nquads", True),
     ):
+        items = quads if fmt_name == "nquads" else everything
         fmt = by_name(fmt_name)
         target = folder / name
         handle, partial_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
@@ -82,12 +87,10 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
             with os.fdopen(handle, "wb") as raw:
                 if compress:
                     with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out:
-                        pyoxigraph.serialize(everything, out, format=fmt.rdf_format)
+                        pyoxigraph.serialize(items, out, format=fmt.rdf_format)
                 else:
                     use_prefixes = prefixes if fmt.name == "turtle" else None
-                    pyoxigraph.serialize(
-                        everything, raw, format=fmt.rdf_format, prefixes=use_prefixes
-                    )
+                    pyoxigraph.serialize(items, raw, format=fmt.rdf_format, prefixes=use_prefixes)
             os.chmod(partial, 0o644)
             partial.replace(target)
         except BaseException:

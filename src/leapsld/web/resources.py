@@ -12,6 +12,7 @@ from flask import Blueprint, Response, redirect, render_template
 from ..describe import exists
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
+from ..query import run_query
 from ..reference import ontology_reference
 from .http import CACHE_CONTROL, document, graph_document, origin
 from .pages import resource_view
@@ -59,7 +60,7 @@ def doc(rest: str) -> Response:
         name=f"doc:{iri}",
         triples=lambda: s.description(iri),
         suffix=suffix,
-        page=lambda: _resource_page(s, iri),
+        page=lambda: _resource_page(s, iri, f"{origin()}/doc/{name}"),
         links=[
             f'<{origin()}/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
             f'<{origin()}/id/{name}>; rel="describes"',
@@ -78,16 +79,47 @@ def _not_found(s: Site, name: str) -> NotFound:
     )
 
 
-def _resource_page(s: Site, iri: str) -> Body:
+def _resource_page(s: Site, iri: str, url: str) -> Body:
     triples = s.description(iri)
     view = resource_view(iri, triples, origin=origin(), base=s.base, prefixes=s.prefixes)
-    html = render_template(
-        "resource.html",
-        view=view,
-        formats=of_kind("graph"),
-        path=origin() + iri[len(s.base) - 1 :].replace("/id/", "/doc/", 1),
-    )
+    html = render_template("resource.html", view=view, formats=of_kind("graph"), path=url)
     return Body(html.encode(), s.etag("html", origin()))
+
+
+@blueprint.route("/graph/<path:rest>", methods=["GET", "HEAD"])
+def graph(rest: str) -> Response:
+    """A named graph that describes itself (one with its own source): its description."""
+    s = current_site()
+    name, suffix = split_suffix(rest)
+    iri = f"{s.base}graph/{name}"
+    if not exists(s.dataset.store, iri):
+        raise NotFound(
+            f"no graph {iri} describes itself here; the graphs are listed at {origin()}/sparql"
+        )
+    return graph_document(
+        s,
+        f"/graph/{name}",
+        DOCUMENT_FORMATS,
+        name=f"graph:{iri}",
+        triples=lambda: s.description(iri),
+        suffix=suffix,
+        page=lambda: _resource_page(s, iri, f"{origin()}/graph/{name}"),
+    )
+
+
+@blueprint.route("/def/<version>", methods=["GET", "HEAD"])
+def ontology_version(version: str) -> Response:
+    """The ontology's version IRI answers with the ontology (this server serves one version)."""
+    s = current_site()
+    wanted = f"{s.base}def/{version}"
+    found = run_query(
+        s.dataset.store,
+        f"ASK {{ ?o <http://www.w3.org/2002/07/owl#versionIRI> <{wanted}> }}",
+        default_graphs=s.ontology_graphs(),
+    ).boolean
+    if not found:
+        raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
+    return ontology()
 
 
 @blueprint.route("/def", methods=["GET", "HEAD"])
