@@ -73,8 +73,9 @@ class QueryOutcome:
 
 
 def unescape_codepoints(text: str) -> str:
-    """Apply SPARQL's ``\\uXXXX``/``\\UXXXXXXXX`` escapes, which the grammar sees already
-    replaced (SPARQL 1.1 Query §19.2), so that the guard reads what the parser reads."""
+    """Apply SPARQL's codepoint escapes (``\\u`` with four hex digits, ``\\U`` with eight), which
+    the grammar sees already replaced (SPARQL 1.1 Query §19.2): the guard reads what the parser
+    reads."""
     return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 

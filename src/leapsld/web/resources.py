@@ -50,21 +50,34 @@ def doc(rest: str) -> Response:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
     s = current_site()
     name, suffix = split_suffix(rest)
-    iri = f"{s.base}id/{name}"
-    if not exists(s.dataset.store, iri):
+    if not exists(s.dataset.store, f"{s.base}id/{name}"):
         raise _not_found(s, name)
-    return graph_document(
+    return _description(
         s,
+        f"id/{name}",
         f"/doc/{name}",
-        DOCUMENT_FORMATS,
-        name=f"doc:{iri}",
-        triples=lambda: s.description(iri),
-        suffix=suffix,
-        page=lambda: _resource_page(s, iri, f"{origin()}/doc/{name}"),
+        suffix,
         links=[
             f'<{origin()}/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
             f'<{origin()}/id/{name}>; rel="describes"',
         ],
+    )
+
+
+def _description(
+    s: Site, local: str, path: str, suffix: str | None, *, links: list[str] | None = None
+) -> Response:
+    """The description of ``{base}{local}`` as the document at ``path``."""
+    iri = f"{s.base}{local}"
+    return graph_document(
+        s,
+        path,
+        DOCUMENT_FORMATS,
+        name=f"describe:{iri}",
+        triples=lambda: s.description(iri),
+        suffix=suffix,
+        page=lambda: _resource_page(s, iri, f"{origin()}{path}"),
+        links=links or (),
     )
 
 
@@ -91,20 +104,12 @@ def graph(rest: str) -> Response:
     """A named graph that describes itself (one with its own source): its description."""
     s = current_site()
     name, suffix = split_suffix(rest)
-    iri = f"{s.base}graph/{name}"
-    if not exists(s.dataset.store, iri):
+    if not exists(s.dataset.store, f"{s.base}graph/{name}"):
         raise NotFound(
-            f"no graph {iri} describes itself here; the graphs are listed at {origin()}/sparql"
+            f"no graph {s.base}graph/{name} describes itself here; "
+            f"the graphs are listed at {origin()}/sparql"
         )
-    return graph_document(
-        s,
-        f"/graph/{name}",
-        DOCUMENT_FORMATS,
-        name=f"graph:{iri}",
-        triples=lambda: s.description(iri),
-        suffix=suffix,
-        page=lambda: _resource_page(s, iri, f"{origin()}/graph/{name}"),
-    )
+    return _description(s, f"graph/{name}", f"/graph/{name}", suffix)
 
 
 @blueprint.route("/def/<version>", methods=["GET", "HEAD"])
