@@ -166,3 +166,20 @@ def test_reverse_proxy_headers_are_honoured_only_when_trusted(dataset) -> None: 
         untrusted.get("/id/org/sesame", headers=headers).headers["Location"]
         == "http://localhost/doc/org/sesame"
     )
+
+
+def test_dumps_beside_an_on_disk_store_are_written_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.pipeline import build
+    from leapsld.settings import Settings
+    from leapsld.web import create_app
+
+    from .conftest import ROOT
+
+    settings = Settings.from_env({}, root=ROOT, store=str(tmp_path / "store"))
+    first = create_app(settings, dataset=build(settings)).extensions["leapsld"].dumps
+    written = [d.path.stat().st_mtime_ns for d in first]
+    again = create_app(settings, dataset=build(settings)).extensions["leapsld"].dumps
+    assert [d.path.stat().st_mtime_ns for d in again] == written  # reused, not rewritten
+    assert [(d.name, d.sha256, d.size) for d in again] == [
+        (d.name, d.sha256, d.size) for d in first
+    ]

@@ -51,6 +51,34 @@ class Dump:
         return "application/gzip" if self.compressed else self.format.media_type
 
 
+DUMPS = (
+    ("leaps.ttl", "turtle", False),
+    ("leaps.nt.gz", "ntriples", True),
+    ("leaps.jsonld", "jsonld", False),
+    ("leaps.nq.gz", "nquads", True),
+)
+
+
+def existing_dumps(folder: Path) -> list[Dump] | None:
+    """The dumps already written in ``folder`` (for this version: the folder is the version's),
+    or None when any is missing. A restart then serves them without writing them again."""
+    try:
+        sums = dict(
+            reversed(line.split("  ", 1))
+            for line in (folder / "SHA256SUMS").read_text().splitlines()
+            if line
+        )
+    except (OSError, ValueError):
+        return None
+    dumps = []
+    for name, fmt_name, compress in DUMPS:
+        path = folder / name
+        if name not in sums or not path.is_file():
+            return None
+        dumps.append(Dump(name, by_name(fmt_name), path, path.stat().st_size, sums[name], compress))
+    return dumps
+
+
 def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD, and as
     gzipped N-Quads, which keeps each triple's graph and so the source a graph carries (the ROR
@@ -72,12 +100,7 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     prefixes = dict(PREFIXES)
     prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
     dumps = []
-    for name, fmt_name, compress in (
-        ("leaps.ttl", "turtle", False),
-        ("leaps.nt.gz", "ntriples", True),
-        ("leaps.jsonld", "jsonld", False),
-        ("leaps.nq.gz", "nquads", True),
-    ):
+    for name, fmt_name, compress in DUMPS:
         items = quads if fmt_name == "nquads" else everything
         fmt = by_name(fmt_name)
         target = folder / name

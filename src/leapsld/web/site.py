@@ -22,12 +22,14 @@ import pyoxigraph
 from flask import current_app
 
 from ..describe import describe, known_under
+from ..errors import Busy, LeapsError
 from ..formats import Format
 from ..namespaces import jsonld_context, project_prefixes
 from ..pipeline import Dataset
 from ..publish import (
     Dump,
     Statistics,
+    existing_dumps,
     service_description,
     statistics,
     void_description,
@@ -39,6 +41,8 @@ from ..settings import Settings
 from ..store import OxigraphStore
 
 MAX_CACHED_BYTES = 256 * 1024 * 1024
+#: How long a request for the dumps (or VoID, which lists them) waits for them to be written.
+DUMPS_WAIT = 30.0
 GZIP_MIN_BYTES = 512
 
 
@@ -104,7 +108,37 @@ class Site:
         )
         self._lock = threading.Lock()
         self.dumps_dir = self._dumps_folder()
-        self.dumps: list[Dump] = write_dumps(dataset, self.dumps_dir)
+        self._dumps: list[Dump] | None = existing_dumps(self.dumps_dir)
+        self._dumps_ready = threading.Event()
+        self._dumps_error: BaseException | None = None
+        if self._dumps is not None:
+            self._dumps_ready.set()
+        else:
+            # Writing millions of triples takes a while: the rest of the site answers meanwhile,
+            # and whoever needs the dumps (their pages, VoID) waits for the complete files.
+            threading.Thread(target=self._write_dumps, name="leapsld-dumps", daemon=True).start()
+
+    def _write_dumps(self) -> None:
+        try:
+            self._dumps = write_dumps(self.dataset, self.dumps_dir)
+        except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
+            self._dumps_error = exc
+        finally:
+            self._dumps_ready.set()
+
+    @property
+    def dumps(self) -> list[Dump]:
+        """The dumps, once completely written.
+
+        Raises:
+            Busy: they are still being written after ``DUMPS_WAIT`` seconds.
+            LeapsError: writing them failed.
+        """
+        if not self._dumps_ready.wait(DUMPS_WAIT):
+            raise Busy("the dumps are still being written; try again shortly")
+        if self._dumps_error is not None or self._dumps is None:
+            raise LeapsError(f"the dumps could not be written: {self._dumps_error}")
+        return self._dumps
 
     @property
     def version(self) -> str:
