@@ -153,3 +153,25 @@ def test_build_on_disk_is_reused(runner, tmp_path: Path) -> None:  # type: ignor
     assert "conforms" in first.output and " into " in first.output
     again = runner.invoke(main, ["build", "--store", str(store)])
     assert again.exit_code == 0 and " reused " in again.output
+
+
+def test_validate_with_inference_and_other_shapes(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert runner.invoke(main, ["validate", "--infer", "rdfs"]).exit_code == 0
+    shapes = tmp_path / "founding.ttl"
+    shapes.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix org: <http://www.w3.org/ns/org#> .\n"
+        "@prefix schema: <https://schema.org/> .\n"
+        "<urn:x:FoundedShape> a sh:NodeShape ; sh:targetClass org:OrganizationalUnit ;\n"
+        '  sh:property [ sh:path schema:foundingDate ; sh:minCount 1 ; sh:message "needs a founding date" ] .\n'
+    )
+    result = runner.invoke(main, ["validate", "--shapes", str(shapes), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert [(r["focus"], r["message"], r["file"]) for r in report["results"]] == [
+        (
+            "<https://w3id.org/leaps/id/org/leaps-general-assembly>",
+            "needs a founding date",
+            "data/organisations.ttl",
+        )
+    ]

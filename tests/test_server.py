@@ -153,6 +153,22 @@ def test_the_slow_query_is_stopped_by_the_timeout(origin: str) -> None:
     assert "3 s" in response.json()["detail"]
 
 
+def test_several_workers_on_an_on_disk_store(tmp_path: Path) -> None:
+    port = free_port()
+    process = start("--workers", "2", "--store", str(tmp_path / "store"), port=port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(process, url)
+        answers = {
+            requests.get(f"{url}/doc/org/sesame.ttl", timeout=10).headers["ETag"] for _ in range(8)
+        }
+        assert len(answers) == 1  # every worker serves the same version
+        manifests = list((tmp_path / "store").glob("*/manifest.json"))
+        assert len(manifests) == 1
+    finally:
+        stop(process)
+
+
 def test_refuses_to_start_on_data_that_does_not_conform(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)

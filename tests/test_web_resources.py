@@ -213,3 +213,29 @@ def test_every_link_on_a_resource_page_works(client) -> None:  # type: ignore[no
         response = client.get(link.removeprefix("http://localhost"))
         assert response.status_code in (200, 303), link
         response.close()
+
+
+def test_another_base_iri_is_served_at_this_origin(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.settings import Settings
+    from leapsld.web import create_app
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "shapes").mkdir()
+    (tmp_path / "data" / "things.ttl").write_text(
+        '<https://example.org/kb/id/thing/x> <http://www.w3.org/2000/01/rdf-schema#label> "X"@en ;\n'
+        "    <http://www.w3.org/2000/01/rdf-schema#seeAlso> <https://example.org/kb/id/thing/y> .\n"
+        '<https://example.org/kb/id/thing/y> <http://www.w3.org/2000/01/rdf-schema#label> "Y"@en .\n'
+    )
+    settings = Settings.from_env(
+        {},
+        root=tmp_path,
+        data=(tmp_path / "data",),
+        base_iri="https://example.org/kb/",
+        validate=False,
+    )
+    client = create_app(settings).test_client()
+    assert client.get("/id/thing/x").headers["Location"] == "http://localhost/doc/thing/x"
+    turtle = client.get("/doc/thing/x.ttl").get_data(as_text=True)
+    assert "<https://example.org/kb/id/thing/x>" in turtle  # the data's IRIs stay canonical
+    html = client.get("/doc/thing/x.html").get_data(as_text=True)
+    assert 'href="http://localhost/doc/thing/y"' in html  # links work on this origin
