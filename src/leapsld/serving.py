@@ -8,10 +8,11 @@ already done (or, with an on-disk store, reopen the store that was just built).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from pathlib import Path
 
-from .pipeline import Dataset, build
+from .pipeline import build
 from .settings import Settings
 
 VALIDATED_ENV = "LEAPSLD_VALIDATED_VERSION"
@@ -30,20 +31,33 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def serve(settings: Settings, *, dataset: Dataset | None = None) -> None:
-    """Validate, then serve until interrupted.
+def check(settings: Settings) -> tuple[str, int, bool]:
+    """Build and validate once, before any port is opened, and let the dataset go.
+
+    Returns:
+        The dataset version, its quad count, and whether it was validated.
 
     Raises:
         LoadError, ShapesViolation: the dataset cannot be served.
     """
+    dataset = build(settings)
+    return dataset.version, len(dataset.store), dataset.conforms is not None
+
+
+def serve(settings: Settings, *, validated_version: str | None = None) -> None:
+    """Serve until interrupted; the workers build (or reopen) the dataset themselves.
+
+    Nothing of the dataset may be open here when Granian forks its workers: an on-disk store
+    runs RocksDB background threads, and a fork taken while they hold a lock leaves the worker
+    blocked forever. So ``check`` builds and drops it, and only its version is passed on.
+    """
     from granian import Granian
     from granian.constants import Interfaces
 
-    dataset = dataset or build(settings)
     os.environ.update(settings_env(settings))
-    if dataset.report is not None or dataset.counts is not None:
-        os.environ[VALIDATED_ENV] = dataset.version
-    del dataset  # the workers hold their own
+    if validated_version:
+        os.environ[VALIDATED_ENV] = validated_version
+    gc.collect()  # the store ``check`` built is closed before the fork
     Granian(
         "leapsld.web:create_app",
         factory=True,
