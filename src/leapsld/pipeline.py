@@ -22,14 +22,15 @@ import pyoxigraph
 import rdflib
 
 from . import __version__
-from .bridge import graph_from_quads
+from .bridge import from_rdflib, graph_from_quads, to_rdflib
 from .errors import LoadError, ShapesViolation
 from .inference import infer
 from .loading import RawFile, SourceFile, SourceIndex, find_files, graph_key, load_raw, read_files
 from .namespaces import inferred_graph
 from .settings import Settings
+from .shacl import Unsupported
 from .store import OxigraphStore
-from .validation import ValidationReport, validate
+from .validation import ValidationReport, validate, validate_store
 
 MANIFEST = "manifest.json"
 
@@ -161,13 +162,41 @@ def _build_into(
     return dataset
 
 
-def validate_dataset(dataset: Dataset, *, fail_on: str = "Violation") -> ValidationReport:
-    """Validate the dataset's ontology, data (and inferred triples) against its shapes."""
+def validate_dataset(
+    dataset: Dataset, *, fail_on: str = "Violation", engine: str = "auto"
+) -> ValidationReport:
+    """Validate the dataset's ontology, data (and inferred triples) against its shapes.
+
+    Args:
+        engine: ``sparql`` (the shapes compiled to queries on the store), ``pyshacl``, or
+            ``auto``: sparql unless the shapes use what it does not compile.
+    """
     graphs = [*dataset.data_graphs]
     if dataset.inferred:
         graphs.append(dataset.inferred_graph)
-    data = graph_from_quads(q for g in graphs for q in dataset.store.graph_quads(g))
     shapes: rdflib.Graph = graph_from_quads(dataset.shapes_store)
+    if engine != "pyshacl":
+        store = dataset.store
+        # The union of all graphs is the same data when nothing else is in the store, and
+        # Oxigraph reads it faster than a list of graphs.
+        only = None if set(graphs) == set(store.graphs()) else graphs
+
+        def query(text: str) -> pyoxigraph.QuerySolutions:
+            return store.query(text, default_graphs=only)  # type: ignore[return-value]
+
+        names = [pyoxigraph.NamedNode(g) for g in graphs]
+
+        def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
+            for g in names:
+                for q in store.inner.quads_for_pattern(None, None, from_rdflib(node), g):
+                    yield to_rdflib(q.subject)
+
+        try:
+            return validate_store(query, holders, shapes, index=dataset.index, fail_on=fail_on)
+        except Unsupported:
+            if engine == "sparql":
+                raise
+    data = graph_from_quads(q for g in graphs for q in dataset.store.graph_quads(g))
     return validate(data, shapes, index=dataset.index, fail_on=fail_on)
 
 
