@@ -169,6 +169,38 @@ def test_several_workers_on_an_on_disk_store(tmp_path: Path) -> None:
         stop(process)
 
 
+def children(pid: int) -> set[int]:
+    return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def test_workers_respawned_by_a_reload_build_the_same_dataset() -> None:
+    """The workers start with the dataset the server process built; after a reload (SIGHUP)
+    that copy is gone, and the new workers build the same version from the files."""
+    port = free_port()
+    process = start("--workers", "2", port=port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(process, url)
+        etag = requests.get(f"{url}/doc/org/sesame.ttl", timeout=10).headers["ETag"]
+        before = children(process.pid)
+        assert len(before) == 2
+        os.kill(process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = children(process.pid)
+            if len(now) == 2 and not now & before:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the workers were not respawned")
+        wait_until_up(process, url)
+        for _ in range(6):
+            response = requests.get(f"{url}/doc/org/sesame.ttl", timeout=10)
+            assert response.status_code == 200 and response.headers["ETag"] == etag
+    finally:
+        stop(process)
+
+
 def test_refuses_to_start_on_data_that_does_not_conform(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)

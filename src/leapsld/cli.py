@@ -226,7 +226,7 @@ def serve(
     The data is built and validated first: if it does not conform the report is printed and
     the command exits with 2, opening no port.
     """
-    from .serving import check
+    from .serving import prepare
     from .serving import serve as run
 
     settings = _settings(
@@ -244,13 +244,13 @@ def serve(
         validate=False if no_validate else None,
     )
     try:
-        version, quads, validated = check(settings)
+        prepared = prepare(settings)
     except ShapesViolation as exc:
         click.echo(render(exc.report, "text"), nl=False, err=True)  # type: ignore[arg-type]
         click.echo(f"leapsld: {exc.message}; not serving (use --no-validate to override)", err=True)
         sys.exit(2)
     click.echo(
-        f"leapsld: serving {quads} quads (version {version}) at http://{settings.host}:{settings.port}/",
+        f"leapsld: serving {prepared.quads} quads (version {prepared.version}) at http://{settings.host}:{settings.port}/",
         err=True,
     )
-    run(settings, validated_version=version if validated else None)
+    run(settings, prepared)

@@ -6,11 +6,14 @@ URLs of the origin that serves it, so every link in it works where it was fetche
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import gzip
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from .formats import Format, by_name
 from .namespaces import PREFIXES
 from .pipeline import Dataset
 from .query import run_query
-from .store import Store
+from .store import OxigraphStore
 
 N = pyoxigraph.NamedNode
 L = pyoxigraph.Literal
@@ -51,6 +54,7 @@ class Dump:
         return "application/gzip" if self.compressed else self.format.media_type
 
 
+STATISTICS = "statistics.json"
 DUMPS = (
     ("leaps.ttl", "turtle", False),
     ("leaps.nt.gz", "ntriples", True),
@@ -84,25 +88,35 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     gzipped N-Quads, which keeps each triple's graph and so the source a graph carries (the ROR
     links, the BEATS grant number).
 
-    Each triple once, however many files state it. Files are written under a private temporary
-    name and renamed into place, so a reader (or another worker writing the same dumps) never
+    Each triple once, however many files state it. The triples stream from the store to the
+    files, so writing a million of them needs no more memory than writing ten. One writer per
+    folder (several workers may be asked at once): the others wait, then read what it wrote.
+    Files are written under a private temporary name and renamed into place, so a reader never
     sees half a dump. The JSON-LD dump is expanded (pyoxigraph's writer): it scales to millions
     of triples, which a JSON-LD compaction does not.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    store = dataset.store
-    unique: dict[pyoxigraph.Triple, None] = {}
-    for g in dataset.data_graphs:
-        for q in store.graph_quads(g):
-            unique.setdefault(pyoxigraph.Triple(q.subject, q.predicate, q.object), None)
-    everything: list[pyoxigraph.Triple] = list(unique)
-    quads = [q for g in dataset.data_graphs for q in store.graph_quads(g)]
+    with (folder / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = existing_dumps(folder)
+            return done if done is not None else _write_dumps(dataset, folder)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     prefixes = dict(PREFIXES)
     prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
     dumps = []
     for name, fmt_name, compress in DUMPS:
-        items = quads if fmt_name == "nquads" else everything
         fmt = by_name(fmt_name)
+        if fmt_name == "nquads":
+            items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple] = (
+                q for g in dataset.data_graphs for q in dataset.store.graph_quads(g)
+            )
+        else:
+            items = unique_triples(dataset.store, dataset.data_graphs)
         target = folder / name
         handle, partial_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         partial = Path(partial_name)
@@ -129,6 +143,21 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     return dumps
 
 
+def unique_triples(store: OxigraphStore, graphs: Sequence[str]) -> Iterator[pyoxigraph.Triple]:
+    """The triples of ``graphs``, each once, streamed (a triple already in an earlier graph is
+    skipped by asking the store, not by remembering every triple)."""
+    earlier: list[pyoxigraph.NamedNode] = []
+    inner = store.inner
+    for g in graphs:
+        for q in store.graph_quads(g):
+            if earlier and any(
+                pyoxigraph.Quad(q.subject, q.predicate, q.object, e) in inner for e in earlier
+            ):
+                continue
+            yield q.triple
+        earlier.append(pyoxigraph.NamedNode(g))
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -149,38 +178,78 @@ class Statistics:
     properties: dict[str, int]
     vocabularies: tuple[str, ...]
 
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1) + "\n"
 
-def statistics(store: Store, graphs: list[str], *, base_iri: str) -> Statistics:
+    @classmethod
+    def from_json(cls, text: str) -> Statistics:
+        data = json.loads(text)
+        data["vocabularies"] = tuple(data["vocabularies"])
+        return cls(**data)
+
+
+def statistics(store: OxigraphStore, graphs: Sequence[str], *, base_iri: str) -> Statistics:
     """Count distinct triples, entities (IRIs in the URI space), classes and properties over
-    the asserted graphs; a triple stated in two files counts once."""
+    the asserted graphs; a triple stated in two files counts once.
+
+    Triples, properties and classes are counted in one pass over the distinct triples as they
+    stream from the store; the distinct subjects, objects and entities are left to the engine.
+    Neither keeps a million triples in memory.
+    """
+    rdf_type = pyoxigraph.NamedNode(RDF + "type")
+    triples = 0
+    properties: dict[str, int] = {}
+    classes: dict[str, int] = {}
+    for t in unique_triples(store, graphs):
+        triples += 1
+        p = t.predicate.value
+        properties[p] = properties.get(p, 0) + 1
+        if t.predicate == rdf_type and isinstance(t.object, pyoxigraph.NamedNode):
+            classes[t.object.value] = classes.get(t.object.value, 0) + 1
 
     def one(text: str) -> int:
-        outcome = run_query(store, text, default_graphs=graphs, max_rows=1)
+        outcome = run_query(store, text, default_graphs=list(graphs), max_rows=1)
         return int(outcome.rows[0][0].value)  # type: ignore[union-attr]
 
-    def table(text: str) -> dict[str, int]:
-        outcome = run_query(store, text, default_graphs=graphs, max_rows=100_000)
-        return {row[0].value: int(row[1].value) for row in outcome.rows}  # type: ignore[union-attr]
-
-    distinct = "{ SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
     space = json.dumps(f"{base_iri}id/")
-    classes = table(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER isIRI(?c) } GROUP BY ?c ORDER BY ?c"
-    )
-    properties = table(f"SELECT ?p (COUNT(*) AS ?n) {distinct} GROUP BY ?p ORDER BY ?p")
     vocabularies = sorted({_namespace(iri) for iri in (*classes, *properties)})
     return Statistics(
-        triples=one(f"SELECT (COUNT(*) AS ?n) {distinct}"),
+        triples=triples,
         entities=one(
             "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o "
             f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {space})) }}"
         ),
         distinct_subjects=one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
         distinct_objects=one("SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"),
-        classes=classes,
-        properties=properties,
+        classes=dict(sorted(classes.items())),
+        properties=dict(sorted(properties.items())),
         vocabularies=tuple(vocabularies),
     )
+
+
+def recorded_statistics(dataset: Dataset, folder: Path) -> Statistics:
+    """The statistics of this version, computed by one process and recorded in ``folder``
+    (beside the dumps) for the others and for the next start."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / STATISTICS
+    with (folder / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            try:
+                return Statistics.from_json(path.read_text())
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+            stats = statistics(
+                dataset.store, dataset.data_graphs, base_iri=dataset.settings.base_iri
+            )
+            handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{STATISTICS}.")
+            with os.fdopen(handle, "w") as out:
+                out.write(stats.to_json())
+            os.chmod(partial, 0o644)
+            Path(partial).replace(path)
+            return stats
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _namespace(iri: str) -> str:

@@ -1,18 +1,21 @@
 """Run the web application under a production WSGI server (Granian), never Flask's dev server.
 
 The dataset is built and validated here first, so a bad dataset stops the start with a report
-before any port is opened; the workers then build the same version, skipping the validation
-already done (or, with an on-disk store, reopen the store that was just built).
+before any port is opened. With the memory store the workers are forked with it; with an
+on-disk store they reopen the store that was just built.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
+import multiprocessing
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from .pipeline import build
+from .memory import release_free_memory
+from .pipeline import Dataset, build
 from .settings import Settings
 
 VALIDATED_ENV = "LEAPSLD_VALIDATED_VERSION"
@@ -31,34 +34,61 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def check(settings: Settings) -> tuple[str, int, bool]:
-    """Build and validate once, before any port is opened, and let the dataset go.
+@dataclass
+class Prepared:
+    """A dataset built and validated before the port opens: its summary, and with the memory
+    store the dataset itself, handed to ``serve`` (which lets go of it once the workers hold
+    it, so nobody else may keep a reference)."""
 
-    Returns:
-        The dataset version, its quad count, and whether it was validated.
+    version: str
+    quads: int
+    validated: bool
+    dataset: Dataset | None = None
+
+
+def prepare(settings: Settings) -> Prepared:
+    """Build and validate once, before any port is opened.
+
+    With the memory store, the built dataset is kept: the workers are forked from this process
+    with it, so a million triples are parsed and validated once, not once per worker. An
+    on-disk store is let go instead (see ``serve``) and reopened by each worker.
 
     Raises:
         LoadError, ShapesViolation: the dataset cannot be served.
     """
     dataset = build(settings)
-    return dataset.version, len(dataset.store), dataset.conforms is not None
+    prepared = Prepared(dataset.version, len(dataset.store), dataset.conforms is not None)
+    if settings.store == "memory" and _forks():
+        prepared.dataset = dataset
+    return prepared
 
 
-def serve(settings: Settings, *, validated_version: str | None = None) -> None:
-    """Serve until interrupted; the workers build (or reopen) the dataset themselves.
+def _forks() -> bool:
+    """Whether Granian's workers are forked (they inherit memory) rather than spawned."""
+    return multiprocessing.get_start_method(allow_none=False) == "fork"
 
-    Nothing of the dataset may be open here when Granian forks its workers: an on-disk store
-    runs RocksDB background threads, and a fork taken while they hold a lock leaves the worker
-    blocked forever. So ``check`` builds and drops it, and only its version is passed on.
+
+def serve(settings: Settings, prepared: Prepared | None = None) -> None:
+    """Serve until interrupted.
+
+    With a prepared dataset (a memory store), the application is made here and the workers
+    fork with it: no thread may run at that moment, so the site starts its background work
+    only on its first request. Once the workers hold it, this process drops its own copy.
+
+    Otherwise the workers build (or reopen) the dataset themselves: nothing of an on-disk store
+    may be open here when Granian forks, since RocksDB runs background threads, and a fork
+    taken while they hold a lock leaves the worker blocked forever.
     """
     from granian import Granian
     from granian.constants import Interfaces
 
     os.environ.update(settings_env(settings))
-    if validated_version:
-        os.environ[VALIDATED_ENV] = validated_version
-    gc.collect()  # the store ``check`` built is closed before the fork
-    Granian(
+    dataset = None
+    if prepared is not None:
+        if prepared.validated:
+            os.environ[VALIDATED_ENV] = prepared.version
+        dataset, prepared.dataset = prepared.dataset, None
+    server = Granian(
         "leapsld.web:create_app",
         factory=True,
         interface=Interfaces.WSGI,
@@ -68,4 +98,32 @@ def serve(settings: Settings, *, validated_version: str | None = None) -> None:
         blocking_threads=settings.threads,
         backlog=1024,
         log_access=False,
-    ).serve()
+    )
+    if dataset is None:
+        gc.collect()  # the store ``prepare`` built is closed before the fork
+        server.serve()
+        return
+    from .web import create_app
+
+    shared = {"app": create_app(settings, dataset=dataset)}
+    del dataset
+    forked = 0
+
+    def after_fork_in_parent() -> None:
+        # Each worker now holds the dataset; the parent lets its own copy go, so the memory
+        # is the workers' alone (pages shared at the fork would be copied as they are read).
+        nonlocal forked
+        forked += 1
+        if forked >= settings.workers and shared["app"] is not None:
+            shared["app"] = None
+            gc.unfreeze()
+            release_free_memory()
+
+    def load(_target: str) -> object:
+        # A worker respawned later builds again (the validated version is in its environment).
+        return shared["app"] or create_app()
+
+    os.register_at_fork(after_in_parent=after_fork_in_parent)
+    gc.collect()
+    gc.freeze()  # keep the shared objects out of the workers' collections: fewer copied pages
+    server.serve(target_loader=load)

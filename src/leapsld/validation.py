@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
@@ -93,6 +92,8 @@ def validate(
     Returns:
         The report; ``report.conforms`` is the verdict.
     """
+    import pyshacl  # only when the compiled engine cannot run the shapes: it is slow to import
+
     _check_fail_on(fail_on)
     _, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     for module in (resources, sparql, meta, ui):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
+    app.before_request(app.extensions["leapsld"].start)
     app.after_request(_cors)
     return app
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import gzip
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
@@ -24,14 +25,16 @@ from flask import current_app
 from ..describe import describe, known_under
 from ..errors import Busy, LeapsError
 from ..formats import Format
+from ..memory import release_free_memory
 from ..namespaces import jsonld_context, project_prefixes
 from ..pipeline import Dataset
 from ..publish import (
     Dump,
     Statistics,
     existing_dumps,
+    recorded_statistics,
     service_description,
-    statistics,
+    unique_triples,
     void_description,
     write_dumps,
 )
@@ -110,21 +113,45 @@ class Site:
         self.dumps_dir = self._dumps_folder()
         self._dumps: list[Dump] | None = existing_dumps(self.dumps_dir)
         self._dumps_ready = threading.Event()
+        self._stats_ready = threading.Event()
         self._dumps_error: BaseException | None = None
-        if self._dumps is not None:
-            self._dumps_ready.set()
-        else:
-            # Writing millions of triples takes a while: the rest of the site answers meanwhile,
-            # and whoever needs the dumps (their pages, VoID) waits for the complete files.
-            threading.Thread(target=self._write_dumps, name="leapsld-dumps", daemon=True).start()
+        self._started_in: int | None = None
+        #: The thread computing the statistics and writing the dumps, once started.
+        self.background: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start computing the statistics and writing the dumps in the background, once per
+        process.
+
+        Not in ``__init__``: the server builds the site before forking its workers, and a
+        thread running at a fork would leave the workers' copies of its locks held forever.
+        Writing millions of triples takes a while: the rest of the site answers meanwhile, and
+        whoever needs the dumps (their pages, VoID) waits for the complete files. Of several
+        workers, one writes and the others wait for its files (``write_dumps`` locks the folder).
+        """
+        if self._started_in == os.getpid():
+            return
+        with self._lock:
+            if self._started_in == os.getpid():
+                return
+            self._started_in = os.getpid()
+        self.background = threading.Thread(
+            target=self._write_dumps, name="leapsld-dumps", daemon=True
+        )
+        self.background.start()
 
     def _write_dumps(self) -> None:
         try:
-            self._dumps = write_dumps(self.dataset, self.dumps_dir)
+            self._stats = recorded_statistics(self.dataset, self.dumps_dir)
+            self._stats_ready.set()
+            if self._dumps is None:
+                self._dumps = write_dumps(self.dataset, self.dumps_dir)
         except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
             self._dumps_error = exc
         finally:
+            self._stats_ready.set()
             self._dumps_ready.set()
+            release_free_memory()
 
     @property
     def dumps(self) -> list[Dump]:
@@ -134,6 +161,7 @@ class Site:
             Busy: they are still being written after ``DUMPS_WAIT`` seconds.
             LeapsError: writing them failed.
         """
+        self.start()
         if not self._dumps_ready.wait(DUMPS_WAIT):
             raise Busy("the dumps are still being written; try again shortly")
         if self._dumps_error is not None or self._dumps is None:
@@ -145,7 +173,8 @@ class Site:
         return self.dataset.version
 
     def _dumps_folder(self) -> Path:
-        """Beside an on-disk store; else a private folder of this process, removed at exit."""
+        """Beside an on-disk store; else a private folder of this server (its workers share it),
+        removed when the process that made it exits."""
         if self.settings.store != "memory":
             return Path(self.settings.store) / self.version / "dumps"
         folder = Path(tempfile.mkdtemp(prefix=f"leapsld-dumps-{self.version}-"))
@@ -154,12 +183,17 @@ class Site:
 
     @property
     def stats(self) -> Statistics:
-        with self._lock:
-            if self._stats is None:
-                self._stats = statistics(
-                    self.dataset.store, self.dataset.data_graphs, base_iri=self.base
-                )
-            return self._stats
+        """The statistics (computed in the background first, before the dumps).
+
+        Raises:
+            Busy: they are still being computed after ``DUMPS_WAIT`` seconds.
+        """
+        self.start()
+        if not self._stats_ready.wait(DUMPS_WAIT):
+            raise Busy("the statistics are still being computed; try again shortly")
+        if self._stats is None:
+            raise LeapsError(f"the statistics could not be computed: {self._dumps_error}")
+        return self._stats
 
     def etag(self, *parts: object) -> str:
         """A strong validator: the dataset version plus what else the body depends on."""
@@ -218,12 +252,7 @@ class Site:
         self, graphs: list[str], *, store: OxigraphStore | None = None
     ) -> list[pyoxigraph.Triple]:
         """The triples of some graphs, each once (of the data store unless another is named)."""
-        store = store or self.dataset.store
-        seen: dict[pyoxigraph.Triple, None] = {}
-        for g in graphs:
-            for q in store.graph_quads(g):
-                seen.setdefault(pyoxigraph.Triple(q.subject, q.predicate, q.object), None)
-        return list(seen)
+        return list(unique_triples(store or self.dataset.store, graphs))
 
     def ontology_graphs(self) -> list[str]:
         return [f.graph for f in self.dataset.data_files if f.relpath.startswith("ontology/")]

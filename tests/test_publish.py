@@ -1,0 +1,122 @@
+"""Dumps and statistics: exact counts, one writer per folder, recorded once per version."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from leapsld import publish
+from leapsld.pipeline import Dataset, build
+from leapsld.settings import Settings
+
+EX = "http://example.org/"
+
+
+@pytest.fixture()
+def overlapping(tmp_path: Path) -> Dataset:
+    """Two files stating one triple twice, and a class with a subclass instance."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.ttl").write_text(
+        f"<{EX}x> a <{EX}C> ; <{EX}p> 1 .\n<{EX}y> a <{EX}C> .\n"
+        "<https://w3id.org/leaps/id/thing/z> <http://example.org/p> _:b .\n"
+    )
+    (data / "b.ttl").write_text(f"<{EX}x> <{EX}p> 1 .\n<{EX}x> a <{EX}D> .\n")
+    settings = Settings.from_env({}, root=tmp_path, data=(data,), validate=False)
+    return build(settings, load_shapes=False)
+
+
+def test_unique_triples_counts_a_triple_in_two_files_once(overlapping: Dataset) -> None:
+    triples = list(publish.unique_triples(overlapping.store, overlapping.data_graphs))
+    assert len(triples) == len(set(triples)) == 5
+
+
+def test_statistics_equal_what_sparql_counts(overlapping: Dataset) -> None:
+    stats = publish.statistics(
+        overlapping.store, overlapping.data_graphs, base_iri="https://w3id.org/leaps/"
+    )
+    graphs = [pyoxigraph.NamedNode(g) for g in overlapping.data_graphs]
+
+    def count(text: str) -> int:
+        (row,) = overlapping.store.inner.query(text, default_graph=graphs)
+        return int(row[0].value)
+
+    assert stats.triples == count("SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o {?s ?p ?o} }")
+    assert stats.triples == 5
+    assert stats.classes == {f"{EX}C": 2, f"{EX}D": 1}
+    assert stats.properties == {
+        f"{EX}p": 2,
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": 3,
+    }
+    assert stats.distinct_subjects == 3 and stats.distinct_objects == 4  # C, D, 1, _:b
+    assert stats.entities == 1  # only z is in the URI space
+    assert publish.Statistics.from_json(stats.to_json()) == stats
+
+
+def test_statistics_are_recorded_once_per_folder(
+    overlapping: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = publish.statistics
+
+    def counted(*args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(publish, "statistics", counted)
+    folder = tmp_path / "derived"
+    first = publish.recorded_statistics(overlapping, folder)
+    again = publish.recorded_statistics(overlapping, folder)
+    assert first == again and len(calls) == 1
+    (folder / publish.STATISTICS).write_text("{ not json")
+    assert publish.recorded_statistics(overlapping, folder) == first  # a damaged record is redone
+    assert len(calls) == 2
+
+
+def test_concurrent_writers_write_the_dumps_once(
+    overlapping: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = publish._write_dumps
+
+    def counted(*args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(publish, "_write_dumps", counted)
+    folder = tmp_path / "dumps"
+    results: list[list[publish.Dump]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(publish.write_dumps(overlapping, folder)))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert len({tuple((d.name, d.sha256) for d in r) for r in results}) == 1
+    assert not [p for p in folder.iterdir() if p.name.startswith(".") and p.name != ".lock"]
+
+
+def test_the_dumps_hold_each_distinct_triple(overlapping: Dataset, tmp_path: Path) -> None:
+    dumps = {d.name: d for d in publish.write_dumps(overlapping, tmp_path / "dumps")}
+    graph = list(pyoxigraph.parse(path=str(dumps["leaps.ttl"].path)))
+    assert len(graph) == 5
+    with gzip.open(dumps["leaps.nq.gz"].path) as handle:
+        quads = list(pyoxigraph.parse(handle, format=pyoxigraph.RdfFormat.N_QUADS))
+    assert len(quads) == 6  # the N-Quads keep the triple stated in both files, once per file
+
+
+def test_the_project_dataset_statistics(dataset: Dataset) -> None:
+    stats = publish.statistics(
+        dataset.store, dataset.data_graphs, base_iri=dataset.settings.base_iri
+    )
+    assert stats.triples == sum(
+        1 for _ in publish.unique_triples(dataset.store, dataset.data_graphs)
+    )
+    assert stats.classes["http://www.w3.org/ns/org#Membership"] == 49
