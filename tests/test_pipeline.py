@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
 from leapsld.errors import LoadError, ShapesViolation
@@ -113,6 +114,45 @@ def test_named_graphs_of_trig_files_are_validated_dumped_and_counted(tmp_path: P
     assert "https://example.org/extra" in built.data_graphs
     with pytest.raises(ShapesViolation):
         build(settings)
+
+
+def test_an_on_disk_store_holds_exactly_what_the_memory_store_holds(tmp_path: Path) -> None:
+    """The on-disk store is bulk-loaded after the build in memory: same quads, graphs included
+    (a TriG file's own graph, a blank node, and the inferred graph)."""
+    root = _project_copy(tmp_path)
+    (root / "data" / "extra.trig").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "GRAPH <https://example.org/extra> {\n"
+        '  <https://example.org/a> rdfs:label "a"@en ; rdfs:seeAlso [ rdfs:label "b"@en ] .\n'
+        "}\n"
+    )
+    settings = Settings.from_env({}, root=root, infer="rdfs")
+    in_memory = build(settings, validate_data=False)
+    on_disk = build(settings.replace(store=str(tmp_path / "store")), validate_data=False)
+    assert on_disk.store.path is not None and on_disk.inferred == in_memory.inferred > 0
+
+    def named(store) -> set[str]:  # type: ignore[no-untyped-def]
+        blank = pyoxigraph.BlankNode
+        return {
+            str(q) for q in store if not isinstance(q.subject, blank) | isinstance(q.object, blank)
+        }
+
+    assert named(on_disk.store) == named(in_memory.store)
+    assert len(on_disk.store) == len(in_memory.store)
+    assert "https://example.org/extra" in on_disk.store.graphs()
+    # What was inferred about a blank node is about the data's blank node, not a stranger.
+    inferred_blanks = {
+        q.subject
+        for q in on_disk.store.graph_quads(on_disk.inferred_graph)
+        if isinstance(q.subject, pyoxigraph.BlankNode)
+    }
+    asserted_blanks = {
+        q.subject
+        for g in on_disk.data_graphs
+        for q in on_disk.store.graph_quads(g)
+        if isinstance(q.subject, pyoxigraph.BlankNode)
+    }
+    assert inferred_blanks and inferred_blanks <= asserted_blanks
 
 
 def test_a_file_cannot_fill_another_files_graph(tmp_path: Path) -> None:

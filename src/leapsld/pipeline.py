@@ -26,6 +26,7 @@ from .bridge import from_rdflib, graph_from_quads, to_rdflib
 from .errors import LoadError, ShapesViolation
 from .inference import infer
 from .loading import RawFile, SourceFile, SourceIndex, find_files, graph_key, load_raw, read_files
+from .memory import release_free_memory
 from .namespaces import inferred_graph
 from .settings import Settings
 from .shacl import Unsupported
@@ -272,29 +273,40 @@ def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile])
 def _build_on_disk(
     settings: Settings, data: list[RawFile], shapes: list[RawFile], version: str, check: bool
 ) -> Dataset:
-    """Build into a staging folder and rename it into place only once it is valid."""
+    """Build and validate in memory, then bulk-load a staging folder and rename it into place.
+
+    Data that does not conform costs no disk work; RocksDB's bulk loader writes sorted tables
+    directly, several times faster than inserting a million quads one transaction at a time.
+    """
     folder = _store_dir(settings, version)
     staging = folder.with_name(folder.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     built = datetime.now(UTC)
     try:
-        store = OxigraphStore(staging / "store")
-        dataset = _build_into(store, settings, data, shapes, version, built, check)
-        _raise_unless_conforms(dataset)
-        store.inner.optimize()
-        store.flush()
+        checked = _build_into(OxigraphStore(), settings, data, shapes, version, built, check)
+        _raise_unless_conforms(checked)
         manifest = {
             "version": version,
             "validated": check,
-            "counts": dataset.counts,
-            "inferred": dataset.inferred,
+            "counts": checked.counts,
+            "inferred": checked.inferred,
             "built": built.isoformat(),
-            "data": [_describe_file(f) for f in dataset.data_files],
-            "shapes": [_describe_file(f) for f in dataset.shapes_files],
+            "data": [_describe_file(f) for f in checked.data_files],
+            "shapes": [_describe_file(f) for f in checked.shapes_files],
         }
+        # The very quads that were validated, inferred ones included (whose blank nodes must be
+        # the data's), go through one N-Quads file: the store in memory is let go first.
+        quads = staging / "quads.nq"
+        checked.store.inner.dump(str(quads), format=pyoxigraph.RdfFormat.N_QUADS)
+        del checked
+        release_free_memory()
+        store = OxigraphStore(staging / "store")
+        store.inner.bulk_load(path=str(quads), format=pyoxigraph.RdfFormat.N_QUADS)
+        quads.unlink()
+        store.flush()
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        del store, dataset
+        del store
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
     except BaseException:
