@@ -10,6 +10,7 @@ import pytest
 
 from leapsld.errors import LoadError, ShapesViolation
 from leapsld.pipeline import build
+from leapsld.publish import DERIVED, STATISTICS, existing_dumps
 from leapsld.query import run_query
 from leapsld.settings import Settings
 
@@ -137,6 +138,9 @@ def test_an_on_disk_store_holds_exactly_what_the_memory_store_holds(tmp_path: Pa
             str(q) for q in store if not isinstance(q.subject, blank) | isinstance(q.object, blank)
         }
 
+    derived = tmp_path / "store" / on_disk.version / DERIVED
+    assert existing_dumps(derived) is not None  # written while the data was in memory
+    assert (derived / STATISTICS).is_file()
     assert named(on_disk.store) == named(in_memory.store)
     assert len(on_disk.store) == len(in_memory.store)
     assert "https://example.org/extra" in on_disk.store.graphs()

@@ -273,7 +273,8 @@ def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile])
 def _build_on_disk(
     settings: Settings, data: list[RawFile], shapes: list[RawFile], version: str, check: bool
 ) -> Dataset:
-    """Build and validate in memory, then bulk-load a staging folder and rename it into place.
+    """Build and validate in memory, write the statistics and dumps, then bulk-load a staging
+    folder and rename it into place.
 
     Data that does not conform costs no disk work; RocksDB's bulk loader writes sorted tables
     directly, several times faster than inserting a million quads one transaction at a time.
@@ -295,6 +296,12 @@ def _build_on_disk(
             "data": [_describe_file(f) for f in checked.data_files],
             "shapes": [_describe_file(f) for f in checked.shapes_files],
         }
+        # What is derived from the data (statistics, dumps) is written now, from memory: read
+        # back from RocksDB, every term is a lookup, and a million triples take minutes.
+        from .publish import DERIVED, recorded_statistics, write_dumps
+
+        recorded_statistics(checked, staging / DERIVED)
+        write_dumps(checked, staging / DERIVED)
         # The very quads that were validated, inferred ones included (whose blank nodes must be
         # the data's), go through one N-Quads file: the store in memory is let go first.
         quads = staging / "quads.nq"

@@ -54,6 +54,8 @@ class Dump:
         return "application/gzip" if self.compressed else self.format.media_type
 
 
+#: The folder, beside an on-disk store, of what is derived from its data.
+DERIVED = "dumps"
 STATISTICS = "statistics.json"
 DUMPS = (
     ("leaps.ttl", "turtle", False),
@@ -144,18 +146,37 @@ def _write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
 
 
 def unique_triples(store: OxigraphStore, graphs: Sequence[str]) -> Iterator[pyoxigraph.Triple]:
-    """The triples of ``graphs``, each once, streamed (a triple already in an earlier graph is
-    skipped by asking the store, not by remembering every triple)."""
+    """The triples of ``graphs``, each once, streamed.
+
+    The largest graph comes first and is taken whole; a triple of a smaller graph is skipped
+    when an earlier graph has it, by asking the store. So a million triples in one file and a
+    few thousand beside it cost a few thousand lookups, and nothing is remembered.
+    """
     earlier: list[pyoxigraph.NamedNode] = []
     inner = store.inner
-    for g in graphs:
-        for q in store.graph_quads(g):
+    for g in _largest_first(store, graphs):
+        name = pyoxigraph.NamedNode(g)
+        for q in inner.quads_for_pattern(None, None, None, name):
             if earlier and any(
                 pyoxigraph.Quad(q.subject, q.predicate, q.object, e) in inner for e in earlier
             ):
                 continue
             yield q.triple
-        earlier.append(pyoxigraph.NamedNode(g))
+        earlier.append(name)
+
+
+def _largest_first(store: OxigraphStore, graphs: Sequence[str]) -> list[str]:
+    if len(graphs) < 2:
+        return list(graphs)
+    values = " ".join(f"<{g}>" for g in graphs)
+    sizes = {
+        row["g"].value: int(row["n"].value)
+        for row in store.inner.query(
+            f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+            "GROUP BY ?g"
+        )
+    }
+    return sorted(graphs, key=lambda g: (-sizes.get(g, 0), g))
 
 
 def _sha256(path: Path) -> str:

@@ -100,7 +100,7 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
         log_access=False,
     )
     if dataset is None:
-        gc.collect()  # the store ``prepare`` built is closed before the fork
+        release_free_memory()  # the store ``prepare`` built is closed before the fork
         server.serve()
         return
     from .web import create_app

@@ -29,6 +29,7 @@ from ..memory import release_free_memory
 from ..namespaces import jsonld_context, project_prefixes
 from ..pipeline import Dataset
 from ..publish import (
+    DERIVED,
     Dump,
     Statistics,
     existing_dumps,
@@ -176,7 +177,7 @@ class Site:
         """Beside an on-disk store; else a private folder of this server (its workers share it),
         removed when the process that made it exits."""
         if self.settings.store != "memory":
-            return Path(self.settings.store) / self.version / "dumps"
+            return Path(self.settings.store) / self.version / DERIVED
         folder = Path(tempfile.mkdtemp(prefix=f"leapsld-dumps-{self.version}-"))
         atexit.register(shutil.rmtree, folder, True)
         return folder
