@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -132,6 +133,20 @@ def test_busy_when_every_slot_is_held_by_an_unstoppable_query(store: OxigraphSto
             time.sleep(0.1)
     else:
         pytest.fail("the slot was never given back")
+
+
+def test_queries_run_on_one_kept_thread_per_slot(store: OxigraphStore) -> None:
+    runner = QueryRunner(store, slots=3, timeout=5, max_rows=10)
+
+    def ours() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("leapsld-query-")]
+
+    before = set(ours())
+    assert runner._started_in is None  # nothing runs before the first query (forks are safe)
+    for _ in range(20):
+        assert runner.run("ASK {}").boolean is True
+    started = set(ours()) - before
+    assert len(started) == 3 and all(t.daemon and t.is_alive() for t in started)
 
 
 def test_the_querys_own_from_is_honoured(store: OxigraphStore) -> None:

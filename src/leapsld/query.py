@@ -10,9 +10,11 @@ holds a slot until it ends. Results are capped at ``max_rows``.
 
 from __future__ import annotations
 
+import os
+import queue
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -149,12 +151,38 @@ class QueryRunner:
     A query past its timeout is answered with ``QueryTimeout`` and told to stop; one that cannot
     stop (an aggregate still computing: pyoxigraph has no way to interrupt it) keeps its slot
     until it ends, and when every slot is taken new queries get ``Busy`` at once instead of
-    queueing behind them. Worker threads are daemons, so shutting down never waits for them.
+    queueing behind them.
+
+    One thread per slot, started on the first query of each process (a server forks its
+    workers after making the runner, and threads do not survive a fork) and kept: starting a
+    thread per query cost about a millisecond, more than a small query itself. The threads are
+    daemons, so shutting down never waits for a query that cannot be stopped.
     """
 
     def __init__(self, store: Store, *, slots: int, timeout: float, max_rows: int) -> None:
         self.store, self.timeout, self.max_rows = store, timeout, max_rows
+        self._count = slots
         self._slots = threading.BoundedSemaphore(slots)
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._started_in: int | None = None
+        self._lock = threading.Lock()
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        if self._started_in != os.getpid():
+            with self._lock:
+                if self._started_in != os.getpid():
+                    self._jobs = queue.SimpleQueue()
+                    for n in range(self._count):
+                        threading.Thread(
+                            target=self._serve, name=f"leapsld-query-{n}", daemon=True
+                        ).start()
+                    self._started_in = os.getpid()
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        jobs = self._jobs
+        while True:
+            jobs.get()()
 
     def run(
         self,
@@ -194,8 +222,7 @@ class QueryRunner:
             finally:
                 self._slots.release()
 
-        # A daemon thread: a query that cannot be stopped never keeps the process from exiting.
-        threading.Thread(target=job, name="leapsld-query", daemon=True).start()
+        self._submit(job)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
