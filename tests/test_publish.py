@@ -120,3 +120,20 @@ def test_the_project_dataset_statistics(dataset: Dataset) -> None:
         1 for _ in publish.unique_triples(dataset.store, dataset.data_graphs)
     )
     assert stats.classes["http://www.w3.org/ns/org#Membership"] == 49
+
+
+def test_a_stream_pauses_while_requests_are_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter([True] * 5 + [False] * 10_000)
+    slept: list[float] = []
+    monkeypatch.setattr(publish.time, "sleep", slept.append)
+    out = list(publish._politely(range(1000), lambda: next(answers)))
+    assert out == list(range(1000))
+    assert len(slept) == 5  # paused while busy, then went on
+
+
+def test_a_steady_load_slows_a_stream_but_never_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(publish.time, "sleep", slept.append)
+    assert list(publish._politely(range(600), lambda: True)) == list(range(600))
+    questions = len(range(0, 600, publish._YIELD_EVERY))
+    assert sum(slept) <= questions * publish._LONGEST_PAUSE + 1e-9

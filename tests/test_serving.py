@@ -81,3 +81,14 @@ def test_the_site_starts_no_thread_before_its_first_request(dataset) -> None:  #
     assert not site.background.is_alive()  # done, and gone
     assert app.test_client().get("/doc/project/beats.ttl").status_code == 200
     assert not site.background.is_alive()  # started once per process
+
+
+def test_the_site_knows_when_requests_are_being_answered(dataset) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(dataset.settings, dataset=dataset)
+    site = app.extensions["leapsld"]
+    app.add_url_rule("/busy", "busy", lambda: str(site.busy()))
+    client = app.test_client()
+    assert client.get("/busy").text == "True"
+    assert not site.busy()
+    assert client.get("/no/such/thing").status_code == 404
+    assert not site.busy()  # counted out even when the request fails

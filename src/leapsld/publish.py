@@ -13,9 +13,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph
 
@@ -26,6 +28,7 @@ from .pipeline import Dataset
 from .query import run_query
 from .store import OxigraphStore
 
+T = TypeVar("T")
 N = pyoxigraph.NamedNode
 L = pyoxigraph.Literal
 _XSD = PREFIXES["xsd"]
@@ -85,7 +88,7 @@ def existing_dumps(folder: Path) -> list[Dump] | None:
     return dumps
 
 
-def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
+def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None) -> list[Dump]:
     """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD, and as
     gzipped N-Quads, which keeps each triple's graph and so the source a graph carries (the ROR
     links, the BEATS grant number).
@@ -102,23 +105,23 @@ def write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             done = existing_dumps(folder)
-            return done if done is not None else _write_dumps(dataset, folder)
+            return done if done is not None else _write_dumps(dataset, folder, yield_to)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
+def _write_dumps(dataset: Dataset, folder: Path, yield_to: Pause | None) -> list[Dump]:
     prefixes = dict(PREFIXES)
     prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
     dumps = []
     for name, fmt_name, compress in DUMPS:
         fmt = by_name(fmt_name)
         if fmt_name == "nquads":
-            items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple] = (
-                q for g in dataset.data_graphs for q in dataset.store.graph_quads(g)
+            items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple] = _politely(
+                (q for g in dataset.data_graphs for q in dataset.store.graph_quads(g)), yield_to
             )
         else:
-            items = unique_triples(dataset.store, dataset.data_graphs)
+            items = unique_triples(dataset.store, dataset.data_graphs, yield_to=yield_to)
         target = folder / name
         handle, partial_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         partial = Path(partial_name)
@@ -145,7 +148,9 @@ def _write_dumps(dataset: Dataset, folder: Path) -> list[Dump]:
     return dumps
 
 
-def unique_triples(store: OxigraphStore, graphs: Sequence[str]) -> Iterator[pyoxigraph.Triple]:
+def unique_triples(
+    store: OxigraphStore, graphs: Sequence[str], *, yield_to: Pause | None = None
+) -> Iterator[pyoxigraph.Triple]:
     """The triples of ``graphs``, each once, streamed.
 
     The largest graph comes first and is taken whole; a triple of a smaller graph is skipped
@@ -156,13 +161,39 @@ def unique_triples(store: OxigraphStore, graphs: Sequence[str]) -> Iterator[pyox
     inner = store.inner
     for g in _largest_first(store, graphs):
         name = pyoxigraph.NamedNode(g)
-        for q in inner.quads_for_pattern(None, None, None, name):
+        for q in _politely(inner.quads_for_pattern(None, None, None, name), yield_to):
             if earlier and any(
                 pyoxigraph.Quad(q.subject, q.predicate, q.object, e) in inner for e in earlier
             ):
                 continue
             yield q.triple
         earlier.append(name)
+
+
+#: Asked now and then by a long stream: true while requests are being answered.
+Pause = Callable[[], bool]
+#: Items streamed between two questions (about a tenth of a millisecond of work).
+_YIELD_EVERY = 256
+#: The longest one pause lasts, so that a steady load slows the stream but never stops it.
+_LONGEST_PAUSE = 0.05
+
+
+def _politely(items: Iterable[T], yield_to: Pause | None) -> Iterator[T]:
+    """``items``, pausing while ``yield_to()`` says requests are being answered.
+
+    Dumps and statistics are written in a background thread of a serving process; on two cores
+    a million triples of Python work would otherwise slow every query answered meanwhile.
+    """
+    if yield_to is None:
+        yield from items
+        return
+    for n, item in enumerate(items):
+        if n % _YIELD_EVERY == 0:
+            waited = 0.0
+            while waited < _LONGEST_PAUSE and yield_to():
+                time.sleep(0.001)
+                waited += 0.001
+        yield item
 
 
 def _largest_first(store: OxigraphStore, graphs: Sequence[str]) -> list[str]:
@@ -209,7 +240,13 @@ class Statistics:
         return cls(**data)
 
 
-def statistics(store: OxigraphStore, graphs: Sequence[str], *, base_iri: str) -> Statistics:
+def statistics(
+    store: OxigraphStore,
+    graphs: Sequence[str],
+    *,
+    base_iri: str,
+    yield_to: Pause | None = None,
+) -> Statistics:
     """Count distinct triples, entities (IRIs in the URI space), classes and properties over
     the asserted graphs; a triple stated in two files counts once.
 
@@ -221,7 +258,7 @@ def statistics(store: OxigraphStore, graphs: Sequence[str], *, base_iri: str) ->
     triples = 0
     properties: dict[str, int] = {}
     classes: dict[str, int] = {}
-    for t in unique_triples(store, graphs):
+    for t in unique_triples(store, graphs, yield_to=yield_to):
         triples += 1
         p = t.predicate.value
         properties[p] = properties.get(p, 0) + 1
@@ -248,7 +285,9 @@ def statistics(store: OxigraphStore, graphs: Sequence[str], *, base_iri: str) ->
     )
 
 
-def recorded_statistics(dataset: Dataset, folder: Path) -> Statistics:
+def recorded_statistics(
+    dataset: Dataset, folder: Path, *, yield_to: Pause | None = None
+) -> Statistics:
     """The statistics of this version, computed by one process and recorded in ``folder``
     (beside the dumps) for the others and for the next start."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -261,7 +300,10 @@ def recorded_statistics(dataset: Dataset, folder: Path) -> Statistics:
             except (OSError, ValueError, KeyError, TypeError):
                 pass
             stats = statistics(
-                dataset.store, dataset.data_graphs, base_iri=dataset.settings.base_iri
+                dataset.store,
+                dataset.data_graphs,
+                base_iri=dataset.settings.base_iri,
+                yield_to=yield_to,
             )
             handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{STATISTICS}.")
             with os.fdopen(handle, "w") as out:

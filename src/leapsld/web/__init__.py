@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     for module in (resources, sparql, meta, ui):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
-    app.before_request(app.extensions["leapsld"].start)
+    site = app.extensions["leapsld"]
+    app.before_request(site.request_started)
+    app.teardown_request(site.request_ended)
     app.after_request(_cors)
     return app
 

@@ -119,6 +119,32 @@ class Site:
         self._started_in: int | None = None
         #: The thread computing the statistics and writing the dumps, once started.
         self.background: threading.Thread | None = None
+        self._in_flight = 0
+        self._waiting = 0
+
+    def request_started(self) -> None:
+        """Count a request in (and start the background work on the first one)."""
+        with self._lock:
+            self._in_flight += 1
+        self.start()
+
+    def request_ended(self, _exc: BaseException | None = None) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def busy(self) -> bool:
+        """Whether requests are being answered: the background work then waits its turn."""
+        return self._in_flight > self._waiting
+
+    def _wait(self, event: threading.Event) -> bool:
+        """Wait for background work; a request waiting for it does not hold it back."""
+        with self._lock:
+            self._waiting += 1
+        try:
+            return event.wait(DUMPS_WAIT)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def start(self) -> None:
         """Start computing the statistics and writing the dumps in the background, once per
@@ -143,10 +169,11 @@ class Site:
 
     def _write_dumps(self) -> None:
         try:
-            self._stats = recorded_statistics(self.dataset, self.dumps_dir)
+            busy = self.busy
+            self._stats = recorded_statistics(self.dataset, self.dumps_dir, yield_to=busy)
             self._stats_ready.set()
             if self._dumps is None:
-                self._dumps = write_dumps(self.dataset, self.dumps_dir)
+                self._dumps = write_dumps(self.dataset, self.dumps_dir, yield_to=busy)
         except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
             self._dumps_error = exc
         finally:
@@ -163,7 +190,7 @@ class Site:
             LeapsError: writing them failed.
         """
         self.start()
-        if not self._dumps_ready.wait(DUMPS_WAIT):
+        if not self._wait(self._dumps_ready):
             raise Busy("the dumps are still being written; try again shortly")
         if self._dumps_error is not None or self._dumps is None:
             raise LeapsError(f"the dumps could not be written: {self._dumps_error}")
@@ -190,7 +217,7 @@ class Site:
             Busy: they are still being computed after ``DUMPS_WAIT`` seconds.
         """
         self.start()
-        if not self._stats_ready.wait(DUMPS_WAIT):
+        if not self._wait(self._stats_ready):
             raise Busy("the statistics are still being computed; try again shortly")
         if self._stats is None:
             raise LeapsError(f"the statistics could not be computed: {self._dumps_error}")
