@@ -92,3 +92,13 @@ def test_the_site_knows_when_requests_are_being_answered(dataset) -> None:  # ty
     assert not site.busy()
     assert client.get("/no/such/thing").status_code == 404
     assert not site.busy()  # counted out even when the request fails
+
+
+def test_an_application_that_builds_its_own_dataset_is_ready_before_its_first_client(
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    site = create_app(settings).extensions["leapsld"]
+    assert site.queries._started_in == os.getpid()  # its query threads run
+    assert site.background is not None  # and its statistics and dumps are on their way
+    site.background.join(timeout=30)
+    assert not site.busy()

@@ -103,7 +103,7 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
         release_free_memory()  # the store ``prepare`` built is closed before the fork
         server.serve()
         return
-    from .web import create_app
+    from .web import create_app, warm
 
     shared = {"app": create_app(settings, dataset=dataset)}
     del dataset
@@ -121,7 +121,11 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
 
     def load(_target: str) -> object:
         # A worker respawned later builds again (the validated version is in its environment).
-        return shared["app"] or create_app()
+        app = shared["app"]
+        if app is None:
+            return create_app()
+        warm(app)
+        return app
 
     os.register_at_fork(after_in_parent=after_fork_in_parent)
     gc.collect()

@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         LoadError, ShapesViolation: the dataset cannot be built; nothing is served.
     """
     settings = settings or Settings.from_env()
+    built_here = dataset is None
     if dataset is None:
         dataset = _build(settings)
     app = Flask(__name__)
@@ -49,7 +50,19 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     app.before_request(site.request_started)
     app.teardown_request(site.request_ended)
     app.after_request(_cors)
+    if built_here:  # this process serves (a worker, or any WSGI server): it will not fork
+        warm(app)
     return app
+
+
+def warm(app: Flask) -> None:
+    """Make a serving process ready before its first client: its query threads, its
+    background work, and Flask's first-request path, so that a first query costs what the
+    query costs. Only in the process that serves: threads started before a fork are lost."""
+    response = app.test_client().get(
+        "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
+    )
+    response.close()
 
 
 def _build(settings: Settings) -> Dataset:
