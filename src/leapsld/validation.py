@@ -218,6 +218,12 @@ def _show(term: rdflib.term.Node | None) -> str:
         return f"<{term}>"
     if isinstance(term, rdflib.BNode):
         return f"_:{term}"
+    if isinstance(term, rdflib.Literal):
+        # Built from the lexical form: rdflib's own n3() warns on ill-formed numbers ("1,5").
+        text = rdflib.Literal(str(term)).n3()
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype is not None else text
     return term.n3()
 
 
