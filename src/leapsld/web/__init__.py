@@ -57,12 +57,33 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
 
 def warm(app: Flask) -> None:
     """Make a serving process ready before its first client: its query threads, its
-    background work, and Flask's first-request path, so that a first query costs what the
-    query costs. Only in the process that serves: threads started before a fork are lost."""
-    response = app.test_client().get(
-        "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
-    )
-    response.close()
+    background work, Flask's first-request path and each results and graph writer, so that a
+    first query costs what the query costs. Only in the process that serves: threads started
+    before a fork are lost."""
+    client = app.test_client()
+    for accept in (
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ):
+        client.get(
+            "/sparql", query_string={"query": WARM_SELECT}, headers={"Accept": accept}
+        ).close()
+    for accept in (
+        "text/turtle",
+        "application/ld+json",
+        "application/n-triples",
+        "application/rdf+xml",
+    ):
+        client.get(
+            "/sparql", query_string={"query": WARM_CONSTRUCT}, headers={"Accept": accept}
+        ).close()
+
+
+#: Queries that touch no data (``warm`` runs them before the first client).
+WARM_SELECT = "SELECT ?x WHERE { VALUES ?x { <urn:leapsld:warm> 1 } }"
+WARM_CONSTRUCT = "CONSTRUCT { <urn:leapsld:warm> <urn:leapsld:warm> 1 } WHERE {}"
 
 
 def _build(settings: Settings) -> Dataset:
