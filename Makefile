@@ -31,9 +31,14 @@ test: $(STAMP) lint
 	$(BIN)/leapsld validate
 	$(BIN)/pytest
 
+# Side by side with Oxigraph server and rdflib-endpoint at 1M triples (benchmarks/run.py makes
+# the data if missing), then Granian against gunicorn and waitress; about 20 minutes on 2 cores.
+# `make bench BENCH_ARGS="--triples 100000"` for a quicker look.
+BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/http.py --server all
 
 clean:

@@ -16,38 +16,26 @@ import sys
 from pathlib import Path
 
 # Run as a script, this file's folder comes first on sys.path, and its name would shadow the
-# standard library's ``http`` package (which urllib needs): take that folder off the path.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+# standard library's ``http`` package (which urllib needs): move that folder to the end, where
+# ``harness`` is still found but the standard library wins.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.append(str(Path(__file__).resolve().parent))
 
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-RESULTS = ROOT / "benchmarks" / "results"
+from harness import BIN, RESULTS, ROOT, free_port, launch, run_wrk, stop, wait_ready
 
 QUERIES = {
     "cq04 BEATS participants": (ROOT / "queries" / "cq04.rq"),
     "cq02 AfLS supporters": (ROOT / "queries" / "cq02.rq"),
     "count by class": "SELECT ?c (COUNT(?s) AS ?n) { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_command(kind: str, port: int, threads: int) -> list[str]:
@@ -77,54 +65,6 @@ def server_command(kind: str, port: int, threads: int) -> list[str]:
     raise SystemExit(f"unknown server {kind}")
 
 
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return time.perf_counter() - start
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)
-    raise SystemExit("server did not answer in time")
-
-
-WRK_LATENCY = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
-WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-WRK_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)")
-
-
-def to_ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def run_wrk(url: str, accept: str, connections: int, duration: int) -> dict[str, float]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-H",
-            f"Accept: {accept}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    latencies = {f"p{m.group(1)}": to_ms(m.group(2), m.group(3)) for m in WRK_LATENCY.finditer(out)}
-    errors = WRK_ERRORS.search(out)
-    return {
-        "rps": float(WRK_RPS.search(out).group(1)),
-        **latencies,
-        "errors": int(errors.group(1)) if errors else 0,
-    }
-
-
 def targets(origin: str) -> list[tuple[str, str, str]]:
     out = [
         ("/doc/org/sesame Turtle", f"{origin}/doc/org/sesame", "text/turtle"),
@@ -145,35 +85,19 @@ def targets(origin: str) -> list[tuple[str, str, str]]:
 def bench(kind: str, connections: int, duration: int, threads: int) -> list[dict[str, object]]:
     port = free_port()
     env = {**os.environ, "LEAPSLD_ROOT": str(ROOT)}
-    process = subprocess.Popen(
-        server_command(kind, port, threads),
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = launch(server_command(kind, port, threads), env=env)
     origin = f"http://127.0.0.1:{port}"
     try:
         startup = wait_ready(f"{origin}/doc/org/sesame.ttl", process)
         rows = []
         for name, url, accept in targets(origin):
-            run_wrk(url, accept, connections, 1)  # warm up
-            rows.append(
-                {
-                    "server": kind,
-                    "target": name,
-                    "startup_s": round(startup, 2),
-                    **run_wrk(url, accept, connections, duration),
-                }
-            )
+            headers = {"Accept": accept}
+            run_wrk(url, headers=headers, connections=connections, duration=1)  # warm up
+            load = run_wrk(url, headers=headers, connections=connections, duration=duration)
+            rows.append({"server": kind, "target": name, "startup_s": round(startup, 2), **load})
         return rows
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop(process)
 
 
 def table(rows: list[dict[str, object]]) -> str:
