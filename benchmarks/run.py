@@ -137,7 +137,7 @@ class Config:
     warmup: int = 1
     wrk_threads: int = 2
     rotate: int = 500
-    workers: int = 2
+    workers: int = 1
     threads: int = 8
     rdflib_budget: float = 600.0
     leapsld_no_validate: bool = False
@@ -1074,7 +1074,7 @@ def markdown(results: dict, queries: list[Query]) -> str:
     lines += [
         "",
         "Start: seconds from launch to the first answer (Oxigraph: `oxigraph load` included), "
-        "then until the processes went idle (other workers still loading); peak memory of the "
+        "then until the processes went idle (work a server does in the background after its first answer, such as leapsld writing its statistics and dumps); peak memory of the "
         "whole process tree over the phase.",
         "",
         "| system | phase | start → first answer s | of which loading s | then busy s "
