@@ -64,6 +64,41 @@ def test_the_server_process_lets_the_dataset_go_once_the_workers_hold_it(
     assert held() is None and store() is None
 
 
+def test_a_worker_reads_the_dataset_only_once_the_server_process_let_it_go(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    # Reading (warming, statistics) while the parent still maps the same pages copies them:
+    # the worker must wait for the parent's release, however long that takes.
+    import time
+
+    import granian
+
+    import leapsld.web
+
+    events = tmp_path / "events"
+
+    def record(what: str) -> None:
+        with events.open("a") as f:
+            f.write(f"{what}\n")
+
+    def slow_release() -> None:
+        time.sleep(0.5)
+        record("released")
+
+    monkeypatch.setattr(granian, "Granian", ForkingGranian)
+    monkeypatch.setattr(serving, "release_free_memory", slow_release)
+    monkeypatch.setattr(leapsld.web, "warm", lambda app: record("warmed"))
+    monkeypatch.setattr(ForkingGranian, "forks", 1)
+    ForkingGranian.outcomes = []
+    settings = Settings.from_env({}, root=ROOT, workers=1)
+    try:
+        serving.serve(settings, serving.prepare(settings))
+    finally:
+        gc.unfreeze()
+    assert ForkingGranian.outcomes == [0]
+    assert events.read_text().split() == ["released", "warmed"]
+
+
 def test_an_on_disk_store_is_not_kept_for_the_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings.from_env({}, root=ROOT, store=str(tmp_path / "store"))
     prepared = serving.prepare(settings)
