@@ -85,6 +85,42 @@ def test_validate_turtle_report_is_a_shacl_report(runner, broken_data: Path) -> 
     assert (None, rdflib.RDF.type, rdflib.SH.ValidationReport) in graph
 
 
+def test_validate_lists_at_most_max_results(runner, broken_data: Path) -> None:  # type: ignore[no-untyped-def]
+    (broken_data / "zz-broken.ttl").write_text(
+        BROKEN_PROJECT
+        + "".join(
+            f"<https://w3id.org/leaps/id/project/nameless-{i}> a schema:ResearchProject .\n"
+            for i in range(5)
+        )
+    )
+    paths = [str(ROOT / "ontology"), str(broken_data)]
+    everything = json.loads(
+        runner.invoke(main, ["validate", *paths, "--format", "json", "--max-results", "0"]).output
+    )
+    counts = everything["counts"]
+    total, violations = sum(counts.values()), counts["Violation"]
+    assert total == len(everything["results"]) and violations >= 6
+    assert everything["not_listed"] == {}
+    text = runner.invoke(main, ["validate", *paths, "--max-results", "2"])
+    assert text.exit_code == 1
+    assert text.output.count(": Violation: ") == 2  # the most severe first
+    assert f"{violations} violation(s)" in text.output
+    assert f"({total - 2} not listed: only the first 2 are)" in text.output
+    cut = json.loads(
+        runner.invoke(main, ["validate", *paths, "--format", "json", "--max-results", "2"]).output
+    )
+    assert len(cut["results"]) == 2
+    assert cut["not_listed"] == {
+        k: n - (2 if k == "Violation" else 0) for k, n in counts.items() if n
+    }
+    assert cut["counts"] == everything["counts"] and cut["conforms"] is False
+    junit = ET.fromstring(
+        runner.invoke(main, ["validate", *paths, "--format", "junit", "--max-results", "2"]).output
+    )
+    assert junit.get("tests") == junit.get("failures") == "2"
+    assert "not listed" in (junit.findtext("system-out") or "")
+
+
 def test_validate_syntax_error_exit_2_with_position(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(main, ["validate", str(FIXTURES / "broken.ttl")])
     assert result.exit_code == 2

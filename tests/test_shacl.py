@@ -732,3 +732,45 @@ def test_where_pyshacl_departs_from_the_spec_the_compiled_engine_does_not(
     d = dataset(tmp_path, shapes, data)
     assert {short(k) for k in results(d, "sparql")[1]} == compiled
     assert {short(k) for k in results(d, "pyshacl")[1]} == reference
+
+
+# Listing at most so many results ------------------------------------------------------------
+
+MANY_SHAPES = """
+ex:PersonShape a sh:NodeShape ; sh:targetClass ex:Person ;
+  sh:property [ sh:path ex:name ; sh:minCount 1 ] ;
+  sh:property [ sh:path ex:email ; sh:minCount 1 ; sh:severity sh:Warning ] .
+"""
+MANY_DATA = "\n".join(
+    [f'ex:nameless{i} a ex:Person ; ex:email "n{i}@example.org" .' for i in range(7)]
+    + [f'ex:mailless{i} a ex:Person ; ex:name "M{i}" .' for i in range(3)]
+)
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_past_max_results_the_rest_are_counted_not_listed(tmp_path: Path, engine: str) -> None:
+    d = dataset(tmp_path, MANY_SHAPES, MANY_DATA)
+    everything = validate_dataset(d, fail_on="Info", engine=engine, max_results=None)
+    assert len(everything.results) == 10 and not everything.omitted
+    cut = validate_dataset(d, fail_on="Info", engine=engine, max_results=4)
+    assert cut.engine == engine
+    assert [r.severity for r in cut.results] == ["Violation"] * 4  # the most severe first
+    assert cut.counts == everything.counts == {"Violation": 7, "Warning": 3, "Info": 0}
+    assert cut.omitted == {"Violation": 3, "Warning": 3}
+    assert {r.focus for r in cut.results} <= {r.focus for r in everything.results}
+    assert "6 not listed: only the first 4 are" in cut.summary()
+
+
+def test_a_report_listing_nothing_still_does_not_conform(tmp_path: Path) -> None:
+    d = dataset(tmp_path, MANY_SHAPES, MANY_DATA)
+    report = validate_dataset(d, engine="sparql", max_results=0)
+    assert report.results == [] and report.omitted == {"Violation": 7, "Warning": 3}
+    assert not report.conforms
+    graph = report.report_graph
+    assert graph is not None and (None, SH.conforms, rdflib.Literal(False)) in graph
+    warnings_only = validate_dataset(
+        dataset(tmp_path, MANY_SHAPES, MANY_DATA.replace("; ex:email", '; ex:name "N" ; ex:email')),
+        engine="sparql",
+        max_results=0,
+    )
+    assert warnings_only.conforms  # three warnings, counted, do not fail a Violation check

@@ -18,7 +18,7 @@ from .pipeline import build, validate_dataset
 from .query import run_query
 from .serialization import serialize_graph, serialize_results
 from .settings import Settings
-from .validation import RENDER_FORMATS, SEVERITIES, render
+from .validation import MAX_RESULTS, RENDER_FORMATS, SEVERITIES, render
 
 _PATHS = click.Path(path_type=Path)
 
@@ -77,8 +77,20 @@ def main() -> None:
     show_default=True,
     help="Lowest severity that fails.",
 )
+@click.option(
+    "--max-results",
+    type=click.IntRange(min=0),
+    default=MAX_RESULTS,
+    show_default=True,
+    help="List at most this many results, the most severe first, and count the rest (0: all).",
+)
 def validate(
-    paths: tuple[Path, ...], shapes: tuple[Path, ...], infer: str | None, fmt: str, fail_on: str
+    paths: tuple[Path, ...],
+    shapes: tuple[Path, ...],
+    infer: str | None,
+    fmt: str,
+    fail_on: str,
+    max_results: int,
 ) -> None:
     """Validate RDF files (default: the project's ontology and data) against SHACL shapes.
 
@@ -87,7 +99,9 @@ def validate(
     """
     settings = _settings(data=paths or None, shapes=shapes or None, infer=infer)
     dataset = build(settings, validate_data=False)
-    report = validate_dataset(dataset, fail_on=fail_on.capitalize())
+    report = validate_dataset(
+        dataset, fail_on=fail_on.capitalize(), max_results=max_results or None
+    )
     click.echo(render(report, fmt), nl=False)
     sys.exit(0 if report.conforms else 1)
 

@@ -31,7 +31,7 @@ from .namespaces import inferred_graph
 from .settings import Settings
 from .shacl import Unsupported
 from .store import OxigraphStore
-from .validation import ValidationReport, validate, validate_store
+from .validation import MAX_RESULTS, ValidationReport, validate, validate_store
 
 MANIFEST = "manifest.json"
 
@@ -164,13 +164,18 @@ def _build_into(
 
 
 def validate_dataset(
-    dataset: Dataset, *, fail_on: str = "Violation", engine: str = "auto"
+    dataset: Dataset,
+    *,
+    fail_on: str = "Violation",
+    engine: str = "auto",
+    max_results: int | None = MAX_RESULTS,
 ) -> ValidationReport:
     """Validate the dataset's ontology, data (and inferred triples) against its shapes.
 
     Args:
         engine: ``sparql`` (the shapes compiled to queries on the store), ``pyshacl``, or
             ``auto``: sparql unless the shapes use what it does not compile.
+        max_results: list at most this many results, count the rest (None: list all).
     """
     graphs = [*dataset.data_graphs]
     if dataset.inferred:
@@ -193,12 +198,19 @@ def validate_dataset(
                     yield to_rdflib(q.subject)
 
         try:
-            return validate_store(query, holders, shapes, index=dataset.index, fail_on=fail_on)
+            return validate_store(
+                query,
+                holders,
+                shapes,
+                index=dataset.index,
+                fail_on=fail_on,
+                max_results=max_results,
+            )
         except Unsupported:
             if engine == "sparql":
                 raise
     data = graph_from_quads(q for g in graphs for q in dataset.store.graph_quads(g))
-    return validate(data, shapes, index=dataset.index, fail_on=fail_on)
+    return validate(data, shapes, index=dataset.index, fail_on=fail_on, max_results=max_results)
 
 
 def _raise_unless_conforms(dataset: Dataset) -> None:

@@ -34,7 +34,8 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -888,12 +889,27 @@ def compile_shapes(shapes: rdflib.Graph, query: QueryFn | None = None) -> Plan:
 QueryFn = Callable[[str], pyoxigraph.QuerySolutions]
 
 
-def run(plan: Plan, query: QueryFn, *, threads: int | None = None) -> list[Violation]:
+class Violations(list[Violation]):
+    """The results ``run`` found, and how many more it counted but did not read, by severity
+    (``Violation``, ``Warning``, ``Info``): see its ``limit``."""
+
+    def __init__(self, found: Iterable[Violation] = (), omitted: dict[str, int] | None = None):
+        super().__init__(found)
+        self.omitted: dict[str, int] = omitted or {}
+
+
+def run(
+    plan: Plan, query: QueryFn, *, threads: int | None = None, limit: int | None = None
+) -> Violations:
     """Evaluate the plan in two passes, in parallel (Oxigraph releases the GIL).
 
     First, which focus nodes of each shape fail any of its checks: one pass over the focus
     nodes per group of checks, the cheap question for data that conforms. Then, only for the
     shapes with failing nodes, each check's full results for just those nodes.
+
+    With a ``limit``, at most that many results are read (the most severe first) and the rest
+    are only counted: a file where every resource breaks a shape gives hundreds of thousands of
+    results, and reading each into a report took minutes and gigabytes for nobody to read.
     """
     jobs: list[tuple[Node, str, list[Check]]] = []
     direct: list[tuple[str, Check]] = []
@@ -910,7 +926,7 @@ def run(plan: Plan, query: QueryFn, *, threads: int | None = None) -> list[Viola
             if nodes:
                 narrowed = _narrow(focus, nodes)
                 second += [(narrowed, c) for c in checks]
-        found = list(pool.map(lambda job: list(_evaluate(query, *job)), second))
+        found = list(pool.map(lambda job: _evaluate(query, *job, limit=limit), second))
         # For sh:node, why each failing value does not conform: its results for that shape.
         nested = [
             (focus, check, inner)
@@ -923,11 +939,28 @@ def run(plan: Plan, query: QueryFn, *, threads: int | None = None) -> list[Viola
     for (_focus, check, _inner), batch in zip(nested, explained, strict=True):
         for value, detail in batch:
             details.setdefault((id(check), value), []).append(detail)
-    violations = [v for batch in found for v in batch]
+    violations = [v for batch, _ in found for v in batch]
+    omitted: dict[str, int] = {}
+    if limit is not None:
+        totals = Counter[str]()
+        for (_focus, check), (_batch, total) in zip(second, found, strict=True):
+            totals[severity_name(check.severity)] += total
+        violations.sort(key=lambda v: _SEVERITY_RANK.get(v.check.severity, len(_SEVERITY_RANK)))
+        del violations[limit:]
+        kept = Counter(severity_name(v.check.severity) for v in violations)
+        omitted = {k: n - kept[k] for k, n in totals.items() if n > kept[k]}
     for v in violations:
         if v.value is not None:
             v.details = details.get((id(v.check), v.value), [])
-    return violations
+    return Violations(violations, omitted)
+
+
+_SEVERITY_RANK = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+
+
+def severity_name(severity: Node) -> str:
+    """``Violation``, ``Warning`` or ``Info`` (any other IRI by its local name)."""
+    return str(severity).rsplit("#", 1)[-1]
 
 
 _CHECKS_PER_PASS = 6
@@ -1003,8 +1036,26 @@ def _projection(check: Check) -> str:
     return projection
 
 
-def _evaluate(query: QueryFn, focus: str, check: Check) -> Iterator[Violation]:
-    names, rows = _select(query, _query_text(focus, check))
+def _evaluate(
+    query: QueryFn, focus: str, check: Check, *, limit: int | None = None
+) -> tuple[list[Violation], int]:
+    """The results of ``check`` (at most ``limit`` read, when the check allows it), and how
+    many there are in all."""
+    text = _query_text(focus, check)
+    if limit is None or check.constraint is not None:  # a SPARQL constraint has its own form
+        found = list(_violations(check, *_select(query, text)))
+        return found, len(found)
+    names, rows = _select(query, f"{text} LIMIT {limit + 1}")
+    found = list(_violations(check, names, rows))
+    if len(rows) <= limit:
+        return found, len(found)
+    _, counted = _select(query, f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {text} }} }}")
+    return found[:limit], int(counted[0][0].value)  # type: ignore[union-attr]
+
+
+def _violations(
+    check: Check, names: list[str], rows: list[list[Term | None]]
+) -> Iterator[Violation]:
     seen: set[tuple[tuple[str, Node], ...]] = set()
     for row in rows:
         bindings = {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None}
@@ -1044,13 +1095,16 @@ def _details(
 # The report graph ---------------------------------------------------------------------------
 
 
-def report_graph(plan: Plan, violations: Sequence[Violation]) -> rdflib.Graph:
-    """The SHACL validation report, as pyshacl would write it."""
+def report_graph(
+    plan: Plan, violations: Sequence[Violation], *, conforms: bool = True
+) -> rdflib.Graph:
+    """The SHACL validation report, as pyshacl would write it (``conforms=False`` when results
+    were counted but left out of ``violations``)."""
     g = rdflib.Graph()
     g.namespace_manager = plan.shapes.namespace_manager
     report = rdflib.BNode()
     g.add((report, RDF.type, SH.ValidationReport))
-    g.add((report, SH.conforms, rdflib.Literal(not violations)))
+    g.add((report, SH.conforms, rdflib.Literal(conforms and not violations)))
     for v in violations:
         g.add((report, SH.result, _add_result(g, plan, v)))
     return g

@@ -21,6 +21,9 @@ from . import shacl
 from .loading import SourceIndex
 
 SEVERITIES = ("Violation", "Warning", "Info")
+#: Results listed by default; the rest are counted. A broken file of a million triples can
+#: break a shape on every resource, and nobody reads the thousand-and-first result.
+MAX_RESULTS = 1000
 
 
 @dataclass(frozen=True)
@@ -54,24 +57,31 @@ class ValidationReport:
     report_graph: rdflib.Graph | None = field(default=None, repr=False)
     #: ``sparql`` (the shapes compiled to queries on the store) or ``pyshacl``.
     engine: str = "pyshacl"
+    #: Results counted but not listed (past ``max_results``), by severity.
+    omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
-        counted = Counter(r.severity for r in self.results)
+        """Results of each severity, listed or not."""
+        counted = Counter(r.severity for r in self.results) + Counter(self.omitted)
         return {s: counted.get(s, 0) for s in SEVERITIES}
 
     @property
     def conforms(self) -> bool:
         """True when no result is at or above the failing severity."""
         failing = SEVERITIES[: SEVERITIES.index(self.fail_on) + 1]
-        return not any(r.severity in failing for r in self.results)
+        return not any(self.counts[s] for s in failing)
 
     def summary(self) -> str:
         c = self.counts
         verdict = "conforms" if self.conforms else "does not conform"
-        return (
+        line = (
             f"{verdict}: {c['Violation']} violation(s), {c['Warning']} warning(s), {c['Info']} info"
         )
+        hidden = sum(self.omitted.values())
+        if hidden:
+            line += f" ({hidden} not listed: only the first {len(self.results)} are)"
+        return line
 
 
 def validate(
@@ -80,6 +90,7 @@ def validate(
     *,
     index: SourceIndex | None = None,
     fail_on: str = "Violation",
+    max_results: int | None = None,
 ) -> ValidationReport:
     """Validate an rdflib graph with pyshacl (the reference engine, for any SHACL).
 
@@ -88,6 +99,7 @@ def validate(
         shapes: the SHACL shapes graph.
         index: where subjects are described, to locate each result.
         fail_on: the lowest severity that makes the data non-conformant.
+        max_results: list at most this many results (the most severe first), count the rest.
 
     Returns:
         The report; ``report.conforms`` is the verdict.
@@ -102,7 +114,7 @@ def validate(
     def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
         return data.subjects(None, node)
 
-    report = _report(report_graph, _locator(index, holders), fail_on)
+    report = _report(report_graph, _locator(index, holders), fail_on, max_results)
     report.engine = "pyshacl"
     return report
 
@@ -114,6 +126,7 @@ def validate_store(
     *,
     index: SourceIndex | None = None,
     fail_on: str = "Violation",
+    max_results: int | None = None,
 ) -> ValidationReport:
     """Validate the data in a store with the shapes compiled to SPARQL; pyshacl's results, in
     seconds instead of hours at a million triples.
@@ -122,14 +135,22 @@ def validate_store(
         query: runs a SELECT over the data graphs (the ontology included).
         holders: the subjects that link to a node (to locate a blank focus node).
         shapes: the SHACL shapes graph.
+        max_results: read and list at most this many results (the most severe first); the
+            rest are only counted, in the store.
 
     Raises:
         shacl.Unsupported: the shapes need pyshacl (``validate``) instead.
     """
     _check_fail_on(fail_on)
     plan = shacl.compile_shapes(shapes, query)
-    violations = shacl.run(plan, query)
-    report = _report(shacl.report_graph(plan, violations), _locator(index, holders), fail_on)
+    violations = shacl.run(plan, query, limit=max_results)
+    report = _report(
+        shacl.report_graph(plan, violations, conforms=not violations.omitted),
+        _locator(index, holders),
+        fail_on,
+        max_results,
+        violations.omitted,
+    )
     report.engine = "sparql"
     return report
 
@@ -142,7 +163,13 @@ def _check_fail_on(fail_on: str) -> None:
 Locate = Callable[[rdflib.term.Node], "tuple[str, int] | None"]
 
 
-def _report(report_graph: rdflib.Graph, locate: Locate, fail_on: str) -> ValidationReport:
+def _report(
+    report_graph: rdflib.Graph,
+    locate: Locate,
+    fail_on: str,
+    max_results: int | None = None,
+    omitted: dict[str, int] | None = None,
+) -> ValidationReport:
     results = sorted(
         (_result(report_graph, node, locate) for node in report_graph.objects(None, SH.result)),
         key=lambda r: (
@@ -153,7 +180,13 @@ def _report(report_graph: rdflib.Graph, locate: Locate, fail_on: str) -> Validat
             r.message,
         ),
     )
-    return ValidationReport(results, fail_on=fail_on, report_graph=report_graph)
+    hidden = Counter(omitted or {})
+    if max_results is not None and len(results) > max_results:
+        hidden.update(r.severity for r in results[max_results:])
+        del results[max_results:]
+    return ValidationReport(
+        results, fail_on=fail_on, report_graph=report_graph, omitted=dict(hidden)
+    )
 
 
 def _result(g: rdflib.Graph, node: rdflib.term.Node, locate: Locate) -> ValidationResult:
@@ -281,6 +314,7 @@ def _json(report: ValidationReport) -> str:
             {
                 "conforms": report.conforms,
                 "counts": report.counts,
+                "not_listed": report.omitted,
                 "results": [asdict(r) for r in report.results],
             },
             indent=2,
@@ -296,7 +330,7 @@ def _turtle(report: ValidationReport) -> str:
 
 
 def _junit(report: ValidationReport) -> str:
-    c = report.counts
+    c = Counter(r.severity for r in report.results)  # the listed ones: each is a test case
     failing = [r for r in report.results if r.severity != "Info"]
     cases = []
     for r in report.results:
@@ -313,6 +347,9 @@ def _junit(report: ValidationReport) -> str:
         cases.append(
             f'  <testcase classname="shacl.{r.severity}" name={name}>\n    <{tag}{attrs}>{body}</{tag}>\n  </testcase>'
         )
+    if report.omitted:
+        note = escape(report.summary())
+        cases.append(f"  <system-out>{note}</system-out>")
     if not report.results:
         cases.append('  <testcase classname="shacl" name="data conforms to the shapes"/>')
     return (
