@@ -91,12 +91,15 @@ def test_a_worker_reads_the_dataset_only_once_the_server_process_let_it_go(
     monkeypatch.setattr(ForkingGranian, "forks", 1)
     ForkingGranian.outcomes = []
     settings = Settings.from_env({}, root=ROOT, workers=1)
+    prepared = serving.prepare(settings)
+    descriptors = len(os.listdir("/proc/self/fd"))
     try:
-        serving.serve(settings, serving.prepare(settings))
+        serving.serve(settings, prepared)
     finally:
         gc.unfreeze()
     assert ForkingGranian.outcomes == [0]
     assert events.read_text().split() == ["released", "warmed"]
+    assert len(os.listdir("/proc/self/fd")) == descriptors  # the pipe is closed once used
 
 
 def test_an_on_disk_store_is_not_kept_for_the_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -757,8 +757,49 @@ def test_past_max_results_the_rest_are_counted_not_listed(tmp_path: Path, engine
     assert [r.severity for r in cut.results] == ["Violation"] * 4  # the most severe first
     assert cut.counts == everything.counts == {"Violation": 7, "Warning": 3, "Info": 0}
     assert cut.omitted == {"Violation": 3, "Warning": 3}
-    assert {r.focus for r in cut.results} <= {r.focus for r in everything.results}
-    assert "6 not listed: only the first 4 are" in cut.summary()
+    # The same four on every run and from either engine: the most severe, then by focus node.
+    assert sorted(r.focus for r in cut.results) == [
+        f"<http://example.org/nameless{i}>" for i in range(4)
+    ]
+    assert "(4 listed, 6 more not listed)" in cut.summary()
+    graph = cut.report_graph
+    assert graph is not None and len(list(graph.objects(None, SH.result))) == 4
+    assert len(set(graph.subjects(SH.focusNode, None))) == 4  # the rest left the graph too
+
+
+NODE_SHAPES = """
+ex:PersonShape a sh:NodeShape ; sh:targetClass ex:Person ;
+  sh:property [ sh:path ex:address ; sh:node ex:AddressShape ] .
+ex:AddressShape a sh:NodeShape ;
+  sh:property [ sh:path ex:city ; sh:minCount 1 ; sh:message "An address needs a city." ] .
+"""
+NODE_DATA = "\n".join(
+    f"ex:p{i} a ex:Person ; ex:address ex:a{i} . ex:a{i} ex:street 'S' ." for i in range(30)
+)
+
+
+def test_the_reasons_of_a_failing_node_are_asked_only_for_the_listed_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leapsld import shacl
+
+    asked: list[str] = []
+    real = shacl._details
+
+    def spy(query, focus, check, inner):  # type: ignore[no-untyped-def]
+        asked.append(focus)
+        return real(query, focus, check, inner)
+
+    monkeypatch.setattr(shacl, "_details", spy)
+    d = dataset(tmp_path, NODE_SHAPES, NODE_DATA)
+    everything = validate_dataset(d, engine="sparql", max_results=None)
+    cut = validate_dataset(d, engine="sparql", max_results=2)
+    assert len(everything.results) == 30 and len(cut.results) == 2
+    assert [r.focus for r in cut.results] == ["<http://example.org/p0>", "<http://example.org/p1>"]
+    assert asked[-1] == "VALUES ?this { <http://example.org/p0> <http://example.org/p1> }"
+    full = {r.focus: r.message for r in everything.results}
+    for r in cut.results:
+        assert "An address needs a city." in r.message and r.message == full[r.focus]
 
 
 def test_a_report_listing_nothing_still_does_not_conform(tmp_path: Path) -> None:

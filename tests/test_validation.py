@@ -104,3 +104,32 @@ def test_renderings(tmp_path: Path) -> None:
     assert any(line.startswith("::warning file=people.ttl,line=9,") for line in github)
     graph = rdflib.Graph().parse(data=render(report, "turtle"), format="turtle")
     assert len(list(graph.objects(None, rdflib.SH.result))) == 3  # and one nested sh:detail
+
+
+def test_a_report_listing_none_of_its_results_fails_in_junit(tmp_path: Path) -> None:
+    (tmp_path / "people.ttl").write_text(DATA)
+    store = pyoxigraph.Store()
+    files = load_files(
+        [tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path
+    )
+    shapes = rdflib.Graph().parse(data=SHAPES, format="turtle")
+    report = validate(graph_from_quads(store), shapes, index=SourceIndex(files), max_results=0)
+    assert report.results == [] and not report.conforms
+    suite = ET.fromstring(render(report, "junit"))
+    assert suite.get("failures") == "1"
+    assert [c.get("name") for c in suite.iter("testcase")] == [
+        "data does not conform to the shapes"
+    ]
+    assert [child.tag for child in suite][-1] == "system-out"  # after the test cases
+
+
+def test_a_severity_of_the_shapes_own_is_listed_after_info(tmp_path: Path) -> None:
+    custom = SHAPES.replace("sh:severity sh:Warning", "sh:severity ex:Notice")
+    (tmp_path / "people.ttl").write_text(DATA)
+    store = pyoxigraph.Store()
+    load_files([tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path)
+    shapes = rdflib.Graph().parse(data=custom, format="turtle")
+    report = validate(graph_from_quads(store), shapes)
+    assert [r.severity for r in report.results][-1] == "https://example.org/Notice"
+    for fmt in ("text", "json", "turtle", "junit", "github"):
+        assert render(report, fmt)

@@ -112,26 +112,33 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
     shared = {"app": create_app(settings, dataset=dataset)}
     del dataset
     forked = 0
+    server_pid = os.getpid()
     released, tell_released = os.pipe()
 
     def after_fork_in_parent() -> None:
         # Each worker now holds the dataset; the parent lets its own copy go, so the memory
         # is the workers' alone (pages shared at the fork would be copied as they are read),
-        # and tells the workers they may start reading.
+        # and tells the workers they may start reading. (A worker inherits this hook.)
         nonlocal forked
+        if os.getpid() != server_pid:
+            return
         forked += 1
         if forked >= settings.workers and shared["app"] is not None:
             shared["app"] = None
             gc.unfreeze()
             release_free_memory()
             os.write(tell_released, b"." * settings.workers)
+            os.close(tell_released)
+            os.close(released)  # later workers (respawns) build their own and never wait
 
     def load(_target: str) -> object:
         # A worker respawned later builds again (the validated version is in its environment).
         app = shared["app"]
         if app is None:
             return create_app()
+        os.close(tell_released)
         _wait_readable(released, RELEASE_WAIT_S)
+        os.close(released)
         warm(app)
         return app
 

@@ -927,11 +927,26 @@ def run(
                 narrowed = _narrow(focus, nodes)
                 second += [(narrowed, c) for c in checks]
         found = list(pool.map(lambda job: _evaluate(query, *job, limit=limit), second))
-        # For sh:node, why each failing value does not conform: its results for that shape.
+        violations = [v for batch, _ in found for v in batch]
+        omitted: dict[str, int] = {}
+        if limit is not None:
+            totals = Counter[str]()
+            for (_focus, check), (_batch, total) in zip(second, found, strict=True):
+                totals[severity_name(check.severity)] += total
+            violations.sort(key=_listing_order)
+            del violations[limit:]
+            kept = Counter(severity_name(v.check.severity) for v in violations)
+            omitted = {k: n - kept[k] for k, n in totals.items() if n > kept[k]}
+        # For sh:node, why each listed failing value does not conform: its results for that
+        # shape, asked only for the focus nodes listed when the listing is cut.
+        listed: dict[int, list[Violation]] = {}
+        for v in violations:
+            if v.value is not None:
+                listed.setdefault(id(v.check), []).append(v)
         nested = [
-            (focus, check, inner)
+            (focus if limit is None else _narrow_to(focus, check, listed[id(check)]), check, inner)
             for focus, check in second
-            if check.nested is not None and check.value is not None
+            if check.nested is not None and check.value is not None and id(check) in listed
             for inner in plan.compiler.checks(check.nested, check.value)
         ]
         explained = list(pool.map(lambda job: _details(query, *job), nested))
@@ -939,16 +954,6 @@ def run(
     for (_focus, check, _inner), batch in zip(nested, explained, strict=True):
         for value, detail in batch:
             details.setdefault((id(check), value), []).append(detail)
-    violations = [v for batch, _ in found for v in batch]
-    omitted: dict[str, int] = {}
-    if limit is not None:
-        totals = Counter[str]()
-        for (_focus, check), (_batch, total) in zip(second, found, strict=True):
-            totals[severity_name(check.severity)] += total
-        violations.sort(key=lambda v: _SEVERITY_RANK.get(v.check.severity, len(_SEVERITY_RANK)))
-        del violations[limit:]
-        kept = Counter(severity_name(v.check.severity) for v in violations)
-        omitted = {k: n - kept[k] for k, n in totals.items() if n > kept[k]}
     for v in violations:
         if v.value is not None:
             v.details = details.get((id(v.check), v.value), [])
@@ -956,6 +961,21 @@ def run(
 
 
 _SEVERITY_RANK = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+
+
+def _listing_order(v: Violation) -> tuple[int, str]:
+    """The most severe first, then by focus node: the same listing on every run."""
+    return _SEVERITY_RANK.get(v.check.severity, len(_SEVERITY_RANK)), str(v.focus)
+
+
+def _narrow_to(focus: str, check: Check, listed: list[Violation]) -> str:
+    """The focus pattern for just the focus nodes of ``listed``, when they can be named."""
+    nodes = {v.focus for v in listed}
+    if check.reported or len(nodes) > _NARROW_LIMIT:
+        return focus
+    if not all(isinstance(n, rdflib.URIRef) for n in nodes):
+        return focus
+    return "VALUES ?this { " + " ".join(f"<{n}>" for n in sorted(nodes)) + " }"
 
 
 def severity_name(severity: Node) -> str:
@@ -1045,7 +1065,7 @@ def _evaluate(
     if limit is None or check.constraint is not None:  # a SPARQL constraint has its own form
         found = list(_violations(check, *_select(query, text)))
         return found, len(found)
-    names, rows = _select(query, f"{text} LIMIT {limit + 1}")
+    names, rows = _select(query, f"{text} ORDER BY ?this LIMIT {limit + 1}")
     found = list(_violations(check, names, rows))
     if len(rows) <= limit:
         return found, len(found)

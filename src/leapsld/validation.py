@@ -80,7 +80,7 @@ class ValidationReport:
         )
         hidden = sum(self.omitted.values())
         if hidden:
-            line += f" ({hidden} not listed: only the first {len(self.results)} are)"
+            line += f" ({len(self.results)} listed, {hidden} more not listed)"
         return line
 
 
@@ -170,23 +170,50 @@ def _report(
     max_results: int | None = None,
     omitted: dict[str, int] | None = None,
 ) -> ValidationReport:
-    results = sorted(
-        (_result(report_graph, node, locate) for node in report_graph.objects(None, SH.result)),
-        key=lambda r: (
-            SEVERITIES.index(r.severity),
-            r.file or "~",
-            r.line or 0,
-            r.focus,
-            r.message,
+    found = sorted(
+        (
+            (_result(report_graph, node, locate), node)
+            for node in report_graph.objects(None, SH.result)
         ),
+        key=lambda pair: _listing_order(pair[0]),
     )
     hidden = Counter(omitted or {})
-    if max_results is not None and len(results) > max_results:
-        hidden.update(r.severity for r in results[max_results:])
-        del results[max_results:]
+    if max_results is not None and len(found) > max_results:
+        # The same ones as the compiled engine keeps: the most severe, then by focus node.
+        found.sort(key=lambda pair: (_rank(pair[0].severity), pair[0].focus))
+        for result, node in found[max_results:]:
+            hidden[result.severity] += 1
+            _drop_result(report_graph, node)
+        del found[max_results:]
+        found.sort(key=lambda pair: _listing_order(pair[0]))
     return ValidationReport(
-        results, fail_on=fail_on, report_graph=report_graph, omitted=dict(hidden)
+        [result for result, _ in found],
+        fail_on=fail_on,
+        report_graph=report_graph,
+        omitted=dict(hidden),
     )
+
+
+def _listing_order(r: ValidationResult) -> tuple[int, str, int, str, str]:
+    """The most severe first, then by place."""
+    return (_rank(r.severity), r.file or "~", r.line or 0, r.focus, r.message)
+
+
+def _rank(severity: str) -> int:
+    """Violation, Warning, Info, then any severity of the shapes' own."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def _drop_result(g: rdflib.Graph, node: rdflib.term.Node) -> None:
+    """Take a result out of the report graph, with what hangs off it alone (its details, a
+    path no other result uses), so the graph lists what the report lists."""
+    g.remove((None, SH.result, node))
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        objects = list(g.objects(current, None))
+        g.remove((current, None, None))
+        pending += [o for o in objects if isinstance(o, rdflib.BNode) and (None, None, o) not in g]
 
 
 def _result(g: rdflib.Graph, node: rdflib.term.Node, locate: Locate) -> ValidationResult:
@@ -331,7 +358,8 @@ def _turtle(report: ValidationReport) -> str:
 
 def _junit(report: ValidationReport) -> str:
     c = Counter(r.severity for r in report.results)  # the listed ones: each is a test case
-    failing = [r for r in report.results if r.severity != "Info"]
+    failures = c["Violation"]
+    warnings = sum(n for severity, n in c.items() if severity not in ("Violation", "Info"))
     cases = []
     for r in report.results:
         name = quoteattr(f"{r.where} {r.focus} {r.path or ''}".strip())
@@ -347,15 +375,22 @@ def _junit(report: ValidationReport) -> str:
         cases.append(
             f'  <testcase classname="shacl.{r.severity}" name={name}>\n    <{tag}{attrs}>{body}</{tag}>\n  </testcase>'
         )
-    if report.omitted:
-        note = escape(report.summary())
-        cases.append(f"  <system-out>{note}</system-out>")
     if not report.results:
-        cases.append('  <testcase classname="shacl" name="data conforms to the shapes"/>')
+        if report.conforms:
+            cases.append('  <testcase classname="shacl" name="data conforms to the shapes"/>')
+        else:  # every result counted, none listed (max_results=0)
+            failures = 1
+            summary = quoteattr(report.summary())
+            cases.append(
+                f'  <testcase classname="shacl" name="data does not conform to the shapes">\n'
+                f'    <failure message={summary} type="Violation"/>\n  </testcase>'
+            )
+    if report.omitted:  # after the test cases, where the JUnit schema puts it
+        cases.append(f"  <system-out>{escape(report.summary())}</system-out>")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<testsuite name="leapsld validate" tests="{max(len(report.results), 1)}" '
-        f'failures="{c["Violation"]}" errors="0" skipped="0" warnings="{len(failing) - c["Violation"]}">\n'
+        f'failures="{failures}" errors="0" skipped="0" warnings="{warnings}">\n'
         + "\n".join(cases)
         + "\n</testsuite>\n"
     )
@@ -373,7 +408,7 @@ def _github(report: ValidationReport) -> str:
         message = f"{r.message} (focus {r.focus}" + (f", path {r.path}" if r.path else "") + ")"
         message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         head = (
-            f"::{level[r.severity]} "
+            f"::{level.get(r.severity, 'notice')} "
             + (location + "," if location else "")
             + f"title=SHACL {r.severity}"
         )
