@@ -979,7 +979,8 @@ def _narrow_to(focus: str, check: Check, listed: list[Violation]) -> str:
 
 
 def severity_name(severity: Node) -> str:
-    """``Violation``, ``Warning`` or ``Info`` (any other IRI by its local name)."""
+    """``Violation``, ``Warning``, ``Info``: what follows the ``#`` of a severity (a severity
+    of the shapes' own without one keeps its whole IRI)."""
     return str(severity).rsplit("#", 1)[-1]
 
 

@@ -228,7 +228,7 @@ def _result(g: rdflib.Graph, node: rdflib.term.Node, locate: Locate) -> Validati
     )
     if details:
         messages.append("because " + "; ".join(details))
-    severity = str(g.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
+    severity = shacl.severity_name(g.value(node, SH.resultSeverity))
     located = locate(focus) if focus is not None else None
     return ValidationResult(
         severity=severity,
