@@ -11,7 +11,6 @@ import dataclasses
 import gc
 import multiprocessing
 import os
-import select
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +19,6 @@ from .pipeline import Dataset, build
 from .settings import Settings
 
 VALIDATED_ENV = "LEAPSLD_VALIDATED_VERSION"
-#: How long a forked worker waits for the server process to let its copy of the dataset go
-#: before it starts reading anyway (it is a fraction of a second at a million triples).
-RELEASE_WAIT_S = 30.0
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -113,12 +109,11 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
     del dataset
     forked = 0
     server_pid = os.getpid()
-    released, tell_released = os.pipe()
 
     def after_fork_in_parent() -> None:
         # Each worker now holds the dataset; the parent lets its own copy go, so the memory
-        # is the workers' alone (pages shared at the fork would be copied as they are read),
-        # and tells the workers they may start reading. (A worker inherits this hook.)
+        # is the workers' alone (pages shared at the fork would be copied as they are read).
+        # A worker inherits this hook: there it must do nothing.
         nonlocal forked
         if os.getpid() != server_pid:
             return
@@ -127,18 +122,12 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
             shared["app"] = None
             gc.unfreeze()
             release_free_memory()
-            os.write(tell_released, b"." * settings.workers)
-            os.close(tell_released)
-            os.close(released)  # later workers (respawns) build their own and never wait
 
     def load(_target: str) -> object:
         # A worker respawned later builds again (the validated version is in its environment).
         app = shared["app"]
         if app is None:
             return create_app()
-        os.close(tell_released)
-        _wait_readable(released, RELEASE_WAIT_S)
-        os.close(released)
         warm(app)
         return app
 
@@ -146,15 +135,3 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
     gc.collect()
     gc.freeze()  # keep the shared objects out of the workers' collections: fewer copied pages
     server.serve(target_loader=load)
-
-
-def _wait_readable(fd: int, timeout: float) -> None:
-    """Take one byte from ``fd`` once there is one, or give up after ``timeout`` seconds.
-
-    A worker that warms up (its statistics read the whole store) while the server process
-    still holds the same pages makes the kernel copy every page it touches: the memory of the
-    dataset twice over, for as long as the overlap lasts (about 300 MiB at a million triples).
-    """
-    readable, _, _ = select.select([fd], [], [], timeout)
-    if readable:
-        os.read(fd, 1)
