@@ -45,7 +45,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .bridge import to_rdflib
+from .bridge import from_rdflib, to_rdflib
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.parserutils import CompValue
@@ -960,28 +960,31 @@ def run(
     return Violations(violations, omitted)
 
 
-_SEVERITY_RANK = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+#: The SHACL severities, most severe first, by ``severity_name``.
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+def severity_name(severity: Node | None) -> str:
+    """``Violation``, ``Warning``, ``Info``: what follows the ``#`` of a severity (a severity
+    of the shapes' own without one keeps its whole IRI)."""
+    return str(severity).rsplit("#", 1)[-1]
+
+
+def severity_rank(name: str) -> int:
+    """Violation, Warning, Info, then any severity of the shapes' own."""
+    return SEVERITIES.index(name) if name in SEVERITIES else len(SEVERITIES)
 
 
 def _listing_order(v: Violation) -> tuple[int, str]:
     """The most severe first, then by focus node: the same listing on every run."""
-    return _SEVERITY_RANK.get(v.check.severity, len(_SEVERITY_RANK)), str(v.focus)
+    return severity_rank(severity_name(v.check.severity)), str(v.focus)
 
 
 def _narrow_to(focus: str, check: Check, listed: list[Violation]) -> str:
-    """The focus pattern for just the focus nodes of ``listed``, when they can be named."""
-    nodes = {v.focus for v in listed}
-    if check.reported or len(nodes) > _NARROW_LIMIT:
+    """The focus pattern for just the focus nodes of ``listed`` (see ``_narrow``)."""
+    if check.reported:  # the listed focus nodes are not the pattern's ?this
         return focus
-    if not all(isinstance(n, rdflib.URIRef) for n in nodes):
-        return focus
-    return "VALUES ?this { " + " ".join(f"<{n}>" for n in sorted(nodes)) + " }"
-
-
-def severity_name(severity: Node) -> str:
-    """``Violation``, ``Warning``, ``Info``: what follows the ``#`` of a severity (a severity
-    of the shapes' own without one keeps its whole IRI)."""
-    return str(severity).rsplit("#", 1)[-1]
+    return _narrow(focus, [from_rdflib(n) for n in sorted({v.focus for v in listed})])
 
 
 _CHECKS_PER_PASS = 6

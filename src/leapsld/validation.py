@@ -20,7 +20,7 @@ from rdflib.namespace import SH
 from . import shacl
 from .loading import SourceIndex
 
-SEVERITIES = ("Violation", "Warning", "Info")
+SEVERITIES = shacl.SEVERITIES
 #: Results listed by default; the rest are counted. A broken file of a million triples can
 #: break a shape on every resource, and nobody reads the thousand-and-first result.
 MAX_RESULTS = 1000
@@ -170,22 +170,19 @@ def _report(
     max_results: int | None = None,
     omitted: dict[str, int] | None = None,
 ) -> ValidationReport:
-    found = sorted(
-        (
-            (_result(report_graph, node, locate), node)
-            for node in report_graph.objects(None, SH.result)
-        ),
-        key=lambda pair: _listing_order(pair[0]),
-    )
+    found = [
+        (_result(report_graph, node, locate), node)
+        for node in report_graph.objects(None, SH.result)
+    ]
     hidden = Counter(omitted or {})
     if max_results is not None and len(found) > max_results:
         # The same ones as the compiled engine keeps: the most severe, then by focus node.
-        found.sort(key=lambda pair: (_rank(pair[0].severity), pair[0].focus))
+        found.sort(key=lambda pair: (shacl.severity_rank(pair[0].severity), pair[0].focus))
         for result, node in found[max_results:]:
             hidden[result.severity] += 1
             _drop_result(report_graph, node)
         del found[max_results:]
-        found.sort(key=lambda pair: _listing_order(pair[0]))
+    found.sort(key=lambda pair: _listing_order(pair[0]))
     return ValidationReport(
         [result for result, _ in found],
         fail_on=fail_on,
@@ -196,12 +193,7 @@ def _report(
 
 def _listing_order(r: ValidationResult) -> tuple[int, str, int, str, str]:
     """The most severe first, then by place."""
-    return (_rank(r.severity), r.file or "~", r.line or 0, r.focus, r.message)
-
-
-def _rank(severity: str) -> int:
-    """Violation, Warning, Info, then any severity of the shapes' own."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+    return (shacl.severity_rank(r.severity), r.file or "~", r.line or 0, r.focus, r.message)
 
 
 def _drop_result(g: rdflib.Graph, node: rdflib.term.Node) -> None:
