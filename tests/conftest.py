@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from leapsld.pipeline import Dataset, build
+from leapsld.dataset import Dataset
+from leapsld.pipeline import build
 from leapsld.settings import Settings
 from leapsld.web import create_app
 
@@ -50,7 +51,7 @@ def store():  # type: ignore[no-untyped-def]
 
     s = OxigraphStore()
     files = [FIXTURES / "people.ttl", FIXTURES / "small.nt"]
-    load_files(files, s.inner, base_iri="https://w3id.org/leaps/", root=ROOT)
+    load_files(files, s, base_iri="https://w3id.org/leaps/", root=ROOT)
     return s
 
 

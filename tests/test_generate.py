@@ -31,5 +31,5 @@ def test_generated_data_conforms_and_has_the_size_asked(tmp_path: Path) -> None:
     settings = Settings.from_env({}, root=ROOT, data=(ROOT / "ontology", path))
     dataset = build(settings)
     assert dataset.report is not None and dataset.report.results == []
-    asserted = sum(1 for _ in dataset.store.graph_quads(dataset.data_files[-1].graph))
+    asserted = sum(1 for _ in dataset.store.quads(graph=dataset.data_files[-1].graph))
     assert 3600 <= asserted <= 4400

@@ -9,6 +9,7 @@ import pytest
 
 from leapsld.errors import LoadError
 from leapsld.loading import SourceIndex, find_files, load_files
+from leapsld.store import OxigraphStore
 
 from .conftest import FIXTURES, ROOT
 
@@ -16,7 +17,7 @@ BASE = "https://w3id.org/leaps/"
 
 
 def load(*names: str) -> tuple[pyoxigraph.Store, list]:
-    store = pyoxigraph.Store()
+    store = OxigraphStore()
     files = load_files([FIXTURES / n for n in names], store, base_iri=BASE, root=ROOT)
     return store, files
 
@@ -58,7 +59,7 @@ def test_parse_errors_name_file_line_and_column(name: str, line: int, column: in
 
 
 def test_a_broken_file_adds_nothing() -> None:
-    store = pyoxigraph.Store()
+    store = OxigraphStore()
     with pytest.raises(LoadError):
         load_files(
             [FIXTURES / "small.nt", FIXTURES / "broken.ttl"], store, base_iri=BASE, root=ROOT
@@ -83,7 +84,7 @@ def test_two_files_with_one_graph_name_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a.ttl").write_text("<https://e/a> <https://e/p> 1 .\n")
     (tmp_path / "a.nt").write_text("<https://e/a> <https://e/p> <https://e/b> .\n")
     with pytest.raises(LoadError, match="share the named graph"):
-        load_files([tmp_path], pyoxigraph.Store(), base_iri=BASE, root=tmp_path)
+        load_files([tmp_path], OxigraphStore(), base_iri=BASE, root=tmp_path)
 
 
 def test_source_index_finds_subject_lines(tmp_path: Path) -> None:
@@ -97,7 +98,7 @@ def test_source_index_finds_subject_lines(tmp_path: Path) -> None:
         "id:org\\/esrf ex:p ex:a .\n"
     )
     (tmp_path / "x.ttl").write_text(text)
-    files = load_files([tmp_path / "x.ttl"], pyoxigraph.Store(), base_iri=BASE, root=tmp_path)
+    files = load_files([tmp_path / "x.ttl"], OxigraphStore(), base_iri=BASE, root=tmp_path)
     index = SourceIndex(files)
     assert index.locate("https://example.org/a") == ("x.ttl", 4)
     assert index.locate("https://example.org/full") == ("x.ttl", 6)
@@ -110,5 +111,5 @@ def test_source_index_prefers_where_a_subject_is_typed(tmp_path: Path) -> None:
     (tmp_path / "b-main.ttl").write_text(
         "\n<https://e/x>\n    a <https://e/Thing> ;\n    <https://e/q> 2 .\n"
     )
-    files = load_files([tmp_path], pyoxigraph.Store(), base_iri=BASE, root=tmp_path)
+    files = load_files([tmp_path], OxigraphStore(), base_iri=BASE, root=tmp_path)
     assert SourceIndex(files).locate("https://e/x") == ("b-main.ttl", 2)

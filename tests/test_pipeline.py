@@ -8,9 +8,10 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
+from leapsld.dataset import DERIVED
+from leapsld.derived import STATISTICS, existing_dumps
 from leapsld.errors import LoadError, ShapesViolation
 from leapsld.pipeline import build
-from leapsld.publish import DERIVED, STATISTICS, existing_dumps
 from leapsld.query import run_query
 from leapsld.settings import Settings
 
@@ -40,10 +41,10 @@ def test_inference_goes_into_its_own_graph(settings: Settings, dataset, mode: st
     assert inferred.inferred > 0
     graph = inferred.inferred_graph
     for g in inferred.data_graphs:  # asserted graphs unchanged
-        assert sum(1 for _ in inferred.store.graph_quads(g)) == sum(
-            1 for _ in dataset.store.graph_quads(g)
+        assert sum(1 for _ in inferred.store.quads(graph=g)) == sum(
+            1 for _ in dataset.store.quads(graph=g)
         )
-    assert sum(1 for _ in inferred.store.graph_quads(graph)) == inferred.inferred
+    assert sum(1 for _ in inferred.store.quads(graph=graph)) == inferred.inferred
     assert graph not in dataset.store.graphs()
 
 
@@ -147,13 +148,13 @@ def test_an_on_disk_store_holds_exactly_what_the_memory_store_holds(tmp_path: Pa
     # What was inferred about a blank node is about the data's blank node, not a stranger.
     inferred_blanks = {
         q.subject
-        for q in on_disk.store.graph_quads(on_disk.inferred_graph)
+        for q in on_disk.store.quads(graph=on_disk.inferred_graph)
         if isinstance(q.subject, pyoxigraph.BlankNode)
     }
     asserted_blanks = {
         q.subject
         for g in on_disk.data_graphs
-        for q in on_disk.store.graph_quads(g)
+        for q in on_disk.store.quads(graph=g)
         if isinstance(q.subject, pyoxigraph.BlankNode)
     }
     assert inferred_blanks and inferred_blanks <= asserted_blanks

@@ -109,25 +109,25 @@ def test_an_on_disk_store_is_not_kept_for_the_workers(tmp_path) -> None:  # type
 def test_the_site_starts_no_thread_before_its_first_request(dataset) -> None:  # type: ignore[no-untyped-def]
     app = create_app(dataset.settings, dataset=build(dataset.settings))
     site = app.extensions["leapsld"]
-    assert site.background is None
+    assert site.derived.background is None
     assert app.test_client().get("/doc/org/sesame.ttl").status_code == 200
-    assert site.background is not None
+    assert site.derived.background is not None
     assert site.stats.triples > 0 and site.dumps
-    site.background.join(timeout=30)
-    assert not site.background.is_alive()  # done, and gone
+    site.derived.background.join(timeout=30)
+    assert not site.derived.background.is_alive()  # done, and gone
     assert app.test_client().get("/doc/project/beats.ttl").status_code == 200
-    assert not site.background.is_alive()  # started once per process
+    assert not site.derived.background.is_alive()  # started once per process
 
 
 def test_the_site_knows_when_requests_are_being_answered(dataset) -> None:  # type: ignore[no-untyped-def]
     app = create_app(dataset.settings, dataset=dataset)
     site = app.extensions["leapsld"]
-    app.add_url_rule("/busy", "busy", lambda: str(site.busy()))
+    app.add_url_rule("/busy", "busy", lambda: str(site.derived.activity.busy()))
     client = app.test_client()
     assert client.get("/busy").text == "True"
-    assert not site.busy()
+    assert not site.derived.activity.busy()
     assert client.get("/no/such/thing").status_code == 404
-    assert not site.busy()  # counted out even when the request fails
+    assert not site.derived.activity.busy()  # counted out even when the request fails
 
 
 def test_an_application_that_builds_its_own_dataset_is_ready_before_its_first_client(
@@ -135,6 +135,6 @@ def test_an_application_that_builds_its_own_dataset_is_ready_before_its_first_cl
 ) -> None:
     site = create_app(settings).extensions["leapsld"]
     assert site.queries._started_in == os.getpid()  # its query threads run
-    assert site.background is not None  # and its statistics and dumps are on their way
-    site.background.join(timeout=30)
-    assert not site.busy()
+    assert site.derived.background is not None  # and its statistics and dumps are on their way
+    site.derived.background.join(timeout=30)
+    assert not site.derived.activity.busy()

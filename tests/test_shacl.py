@@ -20,7 +20,8 @@ import rdflib
 from rdflib.namespace import SH
 
 from leapsld.bridge import graph_from_quads
-from leapsld.pipeline import Dataset, build, validate_dataset
+from leapsld.dataset import Dataset
+from leapsld.pipeline import build, validate_dataset
 from leapsld.settings import Settings
 from leapsld.shacl import Unsupported
 from leapsld.validation import ValidationReport, ValidationResult

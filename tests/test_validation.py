@@ -6,11 +6,11 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pyoxigraph
 import rdflib
 
 from leapsld.bridge import graph_from_quads
 from leapsld.loading import SourceIndex, load_files
+from leapsld.store import OxigraphStore
 from leapsld.validation import render, validate
 
 SHAPES = """
@@ -39,7 +39,7 @@ ex:mailless a ex:Person ; ex:name "No mail" .
 
 def check(tmp_path: Path, *, fail_on: str = "Violation"):  # type: ignore[no-untyped-def]
     (tmp_path / "people.ttl").write_text(DATA)
-    store = pyoxigraph.Store()
+    store = OxigraphStore()
     files = load_files(
         [tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path
     )
@@ -65,7 +65,7 @@ def test_results_are_located_and_ordered(tmp_path: Path) -> None:
 
 def test_a_blank_focus_node_is_located_where_its_holder_is(tmp_path: Path) -> None:
     (tmp_path / "people.ttl").write_text(DATA)
-    store = pyoxigraph.Store()
+    store = OxigraphStore()
     files = load_files(
         [tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path
     )
@@ -108,7 +108,7 @@ def test_renderings(tmp_path: Path) -> None:
 
 def test_a_report_listing_none_of_its_results_fails_in_junit(tmp_path: Path) -> None:
     (tmp_path / "people.ttl").write_text(DATA)
-    store = pyoxigraph.Store()
+    store = OxigraphStore()
     files = load_files(
         [tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path
     )
@@ -126,7 +126,7 @@ def test_a_report_listing_none_of_its_results_fails_in_junit(tmp_path: Path) -> 
 def test_a_severity_of_the_shapes_own_is_listed_after_info(tmp_path: Path) -> None:
     custom = SHAPES.replace("sh:severity sh:Warning", "sh:severity ex:Notice")
     (tmp_path / "people.ttl").write_text(DATA)
-    store = pyoxigraph.Store()
+    store = OxigraphStore()
     load_files([tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path)
     shapes = rdflib.Graph().parse(data=custom, format="turtle")
     report = validate(graph_from_quads(store), shapes)

@@ -57,7 +57,7 @@ def test_void_describes_the_dataset(client, dataset, path: str) -> None:  # type
     for predicate in ("license", "source", "modified"):
         assert objects(graph, "http://purl.org/dc/terms/" + predicate)
     (triples,) = (int(v) for v in objects(graph, VOID + "triples", DATASET))
-    asserted = sum(1 for g in dataset.data_graphs for _ in dataset.store.graph_quads(g))
+    asserted = sum(1 for g in dataset.data_graphs for _ in dataset.store.quads(graph=g))
     assert triples == asserted
     assert "http://www.w3.org/ns/org#" in objects(graph, VOID + "vocabulary")
     assert int(next(iter(objects(graph, VOID + "classes", DATASET)))) > 5
@@ -65,7 +65,7 @@ def test_void_describes_the_dataset(client, dataset, path: str) -> None:  # type
     described = {
         q.subject.value
         for g in dataset.data_graphs
-        for q in dataset.store.graph_quads(g)
+        for q in dataset.store.quads(graph=g)
         if isinstance(q.subject, pyoxigraph.NamedNode) and q.subject.value.startswith(f"{BASE}id/")
     }
     assert int(entities) == len(described)
@@ -86,7 +86,7 @@ def test_dumps_are_complete_and_checksummed(client, dataset) -> None:  # type: i
     asserted = {
         (q.subject, q.predicate, q.object)
         for g in dataset.data_graphs
-        for q in dataset.store.graph_quads(g)
+        for q in dataset.store.quads(graph=g)
     }
     for name, fmt in (
         ("leaps.ttl", pyoxigraph.RdfFormat.TURTLE),

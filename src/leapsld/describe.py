@@ -7,7 +7,6 @@ millions of incoming links still answers quickly).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 import pyoxigraph
@@ -78,9 +77,11 @@ def describe(store: Store, iri: str, *, max_inverse: int = MAX_INVERSE) -> list[
 def known_under(store: Store, prefix: str, *, limit: int = 20) -> list[str]:
     """Some IRIs described in the store that start with ``prefix``, sorted (for a helpful 404)."""
     text = (
-        "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "
-        + json.dumps(prefix)
-        + ")) } ORDER BY ?s LIMIT "
-        + str(limit)
+        # ?prefix is bound, not spliced; pyoxigraph substitutes only projected variables
+        "SELECT DISTINCT ?s ?prefix WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?prefix)) } "
+        f"ORDER BY ?s LIMIT {int(limit)}"
     )
-    return [row[0].value for row in run_query(store, text, max_rows=limit).rows]  # type: ignore[union-attr]
+    outcome = run_query(
+        store, text, max_rows=limit, substitutions={"prefix": pyoxigraph.Literal(prefix)}
+    )
+    return [str(getattr(row[0], "value", "")) for row in outcome.rows]

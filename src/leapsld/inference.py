@@ -38,7 +38,7 @@ def infer(store: OxigraphStore, *, mode: str, graphs: Sequence[str], base_iri: s
     """
     if mode == "none":
         return 0
-    asserted = graph_from_quads(q for g in graphs for q in store.graph_quads(g))
+    asserted = graph_from_quads(q for g in graphs for q in store.quads(graph=g))
     hidden: dict[rdflib.Literal, rdflib.Literal] = {}
     shown: dict[rdflib.Literal, rdflib.Literal] = {}
 

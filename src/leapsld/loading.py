@@ -17,6 +17,7 @@ import pyoxigraph
 from .errors import LoadError
 from .formats import READABLE_SUFFIXES
 from .namespaces import graph_iri
+from .store import OxigraphStore
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def read_files(paths: Iterable[Path]) -> list[RawFile]:
 
 def load_files(
     paths: Iterable[Path],
-    store: pyoxigraph.Store,
+    store: OxigraphStore,
     *,
     base_iri: str,
     root: Path,
@@ -135,7 +136,7 @@ def load_files(
 
 def load_raw(
     raws: Iterable[RawFile],
-    store: pyoxigraph.Store,
+    store: OxigraphStore,
     *,
     base_iri: str,
     root: Path,
@@ -170,25 +171,23 @@ def load_raw(
 
 
 def _load_one(
-    source: SourceFile, data: bytes, store: pyoxigraph.Store, owner: dict[str, str]
+    source: SourceFile, data: bytes, store: OxigraphStore, owner: dict[str, str]
 ) -> tuple[str, ...]:
     graph = pyoxigraph.NamedNode(source.graph)
     try:
         if not source.is_dataset:
-            store.load(data, format=source.format, to_graph=graph)
+            store.load(data, format=source.format, graph=source.graph)
             return (source.graph,)
-        staging = pyoxigraph.Store()
+        staging = OxigraphStore()
         staging.load(data, format=source.format)
-        named = sorted(
-            g.value for g in staging.named_graphs() if isinstance(g, pyoxigraph.NamedNode)
-        )
+        named = staging.graphs()
         for name in named:
             if name in owner or name == source.graph:
                 raise LoadError(
                     f"names the graph {name}, which belongs to {owner.get(name, 'this file')}",
                     path=source.relpath,
                 )
-        store.extend(_default_to(staging, graph))
+        store.add_quads(_default_to(staging, graph))
         return (source.graph, *named)
     except SyntaxError as exc:
         error = _located(exc, source.relpath)
@@ -199,9 +198,7 @@ def _load_one(
         raise LoadError(str(exc), path=source.relpath) from None
 
 
-def _default_to(
-    staging: pyoxigraph.Store, graph: pyoxigraph.NamedNode
-) -> Iterator[pyoxigraph.Quad]:
+def _default_to(staging: OxigraphStore, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:
     for quad in staging:
         if isinstance(quad.graph_name, pyoxigraph.DefaultGraph):
             yield pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graph)

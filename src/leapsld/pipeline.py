@@ -8,89 +8,34 @@ build never replaces a good one.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph
 import rdflib
 
-from . import __version__
+from .atomic import locked
 from .bridge import from_rdflib, graph_from_quads, to_rdflib
+from .dataset import (
+    DERIVED,
+    MANIFEST,
+    Dataset,
+    Manifest,
+    fingerprint,
+    version_folder,
+)
+from .derived import recorded_statistics, write_dumps
 from .errors import LoadError, ShapesViolation
 from .inference import infer
-from .loading import RawFile, SourceFile, SourceIndex, find_files, graph_key, load_raw, read_files
+from .loading import RawFile, find_files, load_raw, read_files
 from .memory import release_free_memory
 from .namespaces import inferred_graph
 from .settings import Settings
 from .shacl import Unsupported
 from .store import OxigraphStore
 from .validation import MAX_RESULTS, ValidationReport, validate, validate_store
-
-MANIFEST = "manifest.json"
-
-
-@dataclass
-class Dataset:
-    """A built dataset: its store, where it came from, its version and validation verdict."""
-
-    settings: Settings
-    store: OxigraphStore
-    data_files: list[SourceFile]
-    shapes_files: list[SourceFile]
-    version: str
-    modified: datetime
-    report: ValidationReport | None = None
-    counts: dict[str, int] | None = None
-    inferred: int = 0
-    reused: bool = False
-    #: The shapes live apart from the data: they are not part of the published dataset, so
-    #: SPARQL's default graph, VoID and the dumps are the data alone.
-    shapes_store: OxigraphStore = field(default_factory=OxigraphStore)
-    index: SourceIndex = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.index = SourceIndex(self.data_files)
-
-    @property
-    def data_graphs(self) -> list[str]:
-        """Every graph of asserted ontology and data (not shapes, not inferred), including the
-        named graphs TriG and N-Quads files declare."""
-        return [g for f in self.data_files for g in f.all_graphs]
-
-    @property
-    def shapes_graphs(self) -> list[str]:
-        return [g for f in self.shapes_files for g in f.all_graphs]
-
-    @property
-    def inferred_graph(self) -> str:
-        return inferred_graph(self.settings.base_iri)
-
-    @property
-    def conforms(self) -> bool | None:
-        if self.report is not None:
-            return self.report.conforms
-        return None if self.counts is None else self.counts.get("Violation", 0) == 0
-
-
-def fingerprint(settings: Settings, data: list[RawFile], shapes: list[RawFile]) -> str:
-    """The dataset version: a hash of the very bytes that are parsed, and of every setting that
-    changes the output (so a file edited mid-build cannot pass under another file's verdict)."""
-    digest = hashlib.sha256()
-    digest.update(f"leapsld {__version__}\0{settings.base_iri}\0{settings.infer}\0".encode())
-    for role, raws in (("data", data), ("shapes", shapes)):
-        for raw in raws:
-            digest.update(
-                f"{role}\0{graph_key(raw.path, settings.root)}\0{len(raw.data)}\0".encode()
-            )
-            digest.update(raw.data)
-    return digest.hexdigest()[:16]
 
 
 def build(
@@ -116,7 +61,7 @@ def build(
         raise LoadError("no RDF files found in " + ", ".join(map(str, settings.data_paths)))
     version = fingerprint(settings, data, shapes)
     if settings.store != "memory":
-        with _locked(Path(settings.store)):
+        with locked(Path(settings.store)):
             reused = _reuse(settings, version, check, shapes)
             if reused is not None:
                 return reused
@@ -142,9 +87,9 @@ def _build_into(
         "root": settings.root,
         "reserved": [inferred_graph(settings.base_iri)],
     }
-    data_files = load_raw(data, store.inner, **kw)
+    data_files = load_raw(data, store, **kw)
     shapes_store = OxigraphStore()
-    shapes_files = load_raw(shapes, shapes_store.inner, **kw)
+    shapes_files = load_raw(shapes, shapes_store, **kw)
     dataset = Dataset(
         settings,
         store,
@@ -152,7 +97,7 @@ def _build_into(
         shapes_files,
         version,
         modified.replace(microsecond=0),
-        shapes_store=shapes_store,
+        shapes_store,
     )
     dataset.inferred = infer(
         store, mode=settings.infer, graphs=dataset.data_graphs, base_iri=settings.base_iri
@@ -177,9 +122,7 @@ def validate_dataset(
             ``auto``: sparql unless the shapes use what it does not compile.
         max_results: list at most this many results, count the rest (None: list all).
     """
-    graphs = [*dataset.data_graphs]
-    if dataset.inferred:
-        graphs.append(dataset.inferred_graph)
+    graphs = dataset.served_graphs
     shapes: rdflib.Graph = graph_from_quads(dataset.shapes_store)
     if engine != "pyshacl":
         store = dataset.store
@@ -190,11 +133,9 @@ def validate_dataset(
         def query(text: str) -> pyoxigraph.QuerySolutions:
             return store.query(text, default_graphs=only)  # type: ignore[return-value]
 
-        names = [pyoxigraph.NamedNode(g) for g in graphs]
-
         def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
-            for g in names:
-                for q in store.inner.quads_for_pattern(None, None, from_rdflib(node), g):
+            for g in graphs:
+                for q in store.quads(None, None, from_rdflib(node), g):
                     yield to_rdflib(q.subject)
 
         try:
@@ -209,7 +150,7 @@ def validate_dataset(
         except Unsupported:
             if engine == "sparql":
                 raise
-    data = graph_from_quads(q for g in graphs for q in dataset.store.graph_quads(g))
+    data = graph_from_quads(q for g in graphs for q in dataset.store.quads(graph=g))
     return validate(data, shapes, index=dataset.index, fail_on=fail_on, max_results=max_results)
 
 
@@ -224,58 +165,26 @@ def _raise_unless_conforms(dataset: Dataset) -> None:
 # On-disk stores -----------------------------------------------------------------------------
 
 
-def _store_dir(settings: Settings, version: str) -> Path:
-    return Path(settings.store) / version
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One builder at a time per store folder (several workers may start together)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile]) -> Dataset | None:
     """The store built earlier for this very version, opened read-only, or None; the shapes
     (small, and part of the version) are parsed again into memory."""
-    folder = _store_dir(settings, version)
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+    folder = version_folder(settings, version)
+    manifest = Manifest.read(folder)
+    if manifest is None or manifest.version != version or (check and not manifest.validated):
         return None
-    if manifest.get("version") != version or (check and not manifest.get("validated")):
-        return None
-
-    def files(role: str) -> list[SourceFile]:
-        return [
-            SourceFile(
-                Path(f["path"]),
-                f["relpath"],
-                f["graph"],
-                pyoxigraph.RdfFormat.from_extension(f["format"]),
-                tuple(f["graphs"]),
-            )
-            for f in manifest[role]
-        ]
-
     shapes_store = OxigraphStore()
-    load_raw(shapes, shapes_store.inner, base_iri=settings.base_iri, root=settings.root)
+    load_raw(shapes, shapes_store, base_iri=settings.base_iri, root=settings.root)
     dataset = Dataset(
         settings,
         OxigraphStore(folder / "store", read_only=True),
-        files("data"),
-        files("shapes"),
+        manifest.data,
+        manifest.shapes,
         version,
-        datetime.fromisoformat(manifest["built"]).replace(microsecond=0),
-        counts=manifest.get("counts"),
-        inferred=manifest.get("inferred", 0),
+        manifest.built.replace(microsecond=0),
+        shapes_store,
+        counts=manifest.counts,
+        inferred=manifest.inferred,
         reused=True,
-        shapes_store=shapes_store,
     )
     if check and not dataset.conforms:
         return None
@@ -291,40 +200,39 @@ def _build_on_disk(
     Data that does not conform costs no disk work; RocksDB's bulk loader writes sorted tables
     directly, several times faster than inserting a million quads one transaction at a time.
     """
-    folder = _store_dir(settings, version)
+    folder = version_folder(settings, version)
     staging = folder.with_name(folder.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     built = datetime.now(UTC)
     try:
-        checked = _build_into(OxigraphStore(), settings, data, shapes, version, built, check)
+        memory = OxigraphStore()
+        checked = _build_into(memory, settings, data, shapes, version, built, check)
         _raise_unless_conforms(checked)
-        manifest = {
-            "version": version,
-            "validated": check,
-            "counts": checked.counts,
-            "inferred": checked.inferred,
-            "built": built.isoformat(),
-            "data": [_describe_file(f) for f in checked.data_files],
-            "shapes": [_describe_file(f) for f in checked.shapes_files],
-        }
+        manifest = Manifest(
+            version,
+            check,
+            checked.counts,
+            checked.inferred,
+            built,
+            checked.data_files,
+            checked.shapes_files,
+        )
         # What is derived from the data (statistics, dumps) is written now, from memory: read
         # back from RocksDB, every term is a lookup, and a million triples take minutes.
-        from .publish import DERIVED, recorded_statistics, write_dumps
-
         recorded_statistics(checked, staging / DERIVED)
         write_dumps(checked, staging / DERIVED)
         # The very quads that were validated, inferred ones included (whose blank nodes must be
         # the data's), go through one N-Quads file: the store in memory is let go first.
         quads = staging / "quads.nq"
-        checked.store.inner.dump(str(quads), format=pyoxigraph.RdfFormat.N_QUADS)
-        del checked
+        memory.dump(quads, format=pyoxigraph.RdfFormat.N_QUADS)
+        del checked, memory
         release_free_memory()
         store = OxigraphStore(staging / "store")
-        store.inner.bulk_load(path=str(quads), format=pyoxigraph.RdfFormat.N_QUADS)
+        store.bulk_load(quads, format=pyoxigraph.RdfFormat.N_QUADS)
         quads.unlink()
         store.flush()
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        (staging / MANIFEST).write_text(manifest.to_json())
         del store
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
@@ -336,13 +244,3 @@ def _build_on_disk(
         raise LoadError(f"the store just built in {folder} cannot be opened again")
     reused.reused = False
     return reused
-
-
-def _describe_file(f: SourceFile) -> dict[str, object]:
-    return {
-        "path": str(f.path),
-        "relpath": f.relpath,
-        "graph": f.graph,
-        "graphs": list(f.all_graphs),
-        "format": f.format.file_extension,
-    }

@@ -14,7 +14,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pyoxigraph
 
 from .errors import BadRequest, Busy, LeapsError, QueryError, QueryRefused, QueryTimeout
-from .store import Store
+from .store import Store, Term
 
 _LEXICAL = re.compile(
     r"""
@@ -69,9 +69,6 @@ class QueryOutcome:
     triples: list[pyoxigraph.Triple] = field(default_factory=list)
     boolean: bool | None = None
     truncated: bool = False
-
-    def __len__(self) -> int:
-        return len(self.rows) if self.kind == "select" else len(self.triples)
 
 
 def unescape_codepoints(text: str) -> str:
@@ -123,6 +120,7 @@ def run_query(
     default_graphs: Sequence[str] | None = None,
     named_graphs: Sequence[str] | None = None,
     max_rows: int = 10_000,
+    substitutions: Mapping[str, Term] | None = None,
 ) -> QueryOutcome:
     """Evaluate a read-only query in this thread and collect at most ``max_rows`` results.
 
@@ -133,6 +131,8 @@ def run_query(
             and ``named-graph-uri``). Without them the query's own ``FROM`` decides, and a query
             with no ``FROM`` sees the union of all graphs as its default graph.
         max_rows: results beyond this are dropped and ``truncated`` is set.
+        substitutions: variables bound to terms before evaluation: the way to put a term
+            from a request into a query, never by splicing it into the text.
 
     Raises:
         QueryError: malformed query, with line and column.
@@ -140,7 +140,14 @@ def run_query(
     """
     words = check_read_only(text)
     return _evaluate(
-        store, text, default_graphs, named_graphs, "FROM" not in words, max_rows, threading.Event()
+        store,
+        text,
+        default_graphs,
+        named_graphs,
+        "FROM" not in words,
+        max_rows,
+        threading.Event(),
+        substitutions,
     )
 
 
@@ -240,10 +247,15 @@ def _evaluate(
     union: bool,
     max_rows: int,
     cancelled: threading.Event,
+    substitutions: Mapping[str, Term] | None = None,
 ) -> QueryOutcome:
     try:
         result = store.query(
-            text, default_graphs=default_graphs, named_graphs=named_graphs, union=union
+            text,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            union=union,
+            substitutions=substitutions,
         )
         if isinstance(result, pyoxigraph.QueryBoolean):
             return QueryOutcome("ask", boolean=bool(result))

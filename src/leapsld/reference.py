@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pyoxigraph
+
 from .query import run_query
 from .store import Store
 
@@ -139,3 +141,21 @@ def ontology_reference(
         [e for e in ordered if e.kind == "class"],
         [e for e in ordered if e.kind == "property"],
     )
+
+
+def has_version(store: Store, iri: str, *, ontology_graphs: list[str]) -> bool:
+    """Whether an ontology in ``ontology_graphs`` has ``iri`` as its ``owl:versionIRI``.
+
+    The IRI comes from a request path: it is bound as a term, never spliced into the text.
+    """
+    try:
+        version = pyoxigraph.NamedNode(iri)
+    except ValueError:  # not an IRI at all: certainly not a version of ours
+        return False
+    outcome = run_query(
+        store,
+        "ASK { ?ontology <http://www.w3.org/2002/07/owl#versionIRI> ?version }",
+        default_graphs=ontology_graphs,
+        substitutions={"version": version},
+    )
+    return bool(outcome.boolean)

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dataset import Dataset
 from .memory import release_free_memory
-from .pipeline import Dataset, build
-from .settings import Settings
-
-VALIDATED_ENV = "LEAPSLD_VALIDATED_VERSION"
+from .pipeline import build
+from .settings import VALIDATED_ENV, Settings
+from .web import create_app, warm
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -103,8 +103,6 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
         release_free_memory()  # the store ``prepare`` built is closed before the fork
         server.serve()
         return
-    from .web import create_app, warm
-
     shared = {"app": create_app(settings, dataset=dataset)}
     del dataset
     forked = 0

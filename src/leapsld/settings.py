@@ -13,6 +13,10 @@ from pathlib import Path
 
 from .errors import BadRequest
 
+#: Set by ``leapsld serve`` for its workers: the version it built and validated, so that a
+#: worker building the very same version need not validate it again.
+VALIDATED_ENV = "LEAPSLD_VALIDATED_VERSION"
+
 #: The repository this package was installed from, when it is there (an editable install).
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,10 @@ import os
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..pipeline import Dataset, build
-from ..serving import VALIDATED_ENV
-from ..settings import Settings
+from ..dataset import Dataset
+from ..pipeline import build
+from ..settings import VALIDATED_ENV, Settings
+from . import meta, resources, sparql, ui
 from .errors import register_error_handlers
 from .memo import ResponseMemo
 from .site import Site
@@ -40,8 +41,6 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
     app.wsgi_app = ResponseMemo(app.wsgi_app)  # type: ignore[method-assign]
-
-    from . import meta, resources, sparql, ui
 
     for module in (resources, sparql, meta, ui):
         app.register_blueprint(module.blueprint)

@@ -47,7 +47,7 @@ def dump(name: str) -> Response:
     s = current_site()
     known = {d.name: d for d in s.dumps}
     if name == "SHA256SUMS":
-        path, mimetype = s.dumps_dir / name, "text/plain"
+        path, mimetype = s.derived.folder / name, "text/plain"
     elif name in known:
         path, mimetype = known[name].path, known[name].media_type
     else:

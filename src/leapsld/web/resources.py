@@ -12,8 +12,7 @@ from flask import Blueprint, Response, redirect, render_template
 from ..describe import exists
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
-from ..query import run_query
-from ..reference import ontology_reference
+from ..reference import has_version, ontology_reference
 from .http import CACHE_CONTROL, document, graph_document, origin
 from .pages import resource_view
 from .site import Body, Site, current_site
@@ -117,12 +116,7 @@ def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology (this server serves one version)."""
     s = current_site()
     wanted = f"{s.base}def/{version}"
-    found = run_query(
-        s.dataset.store,
-        f"ASK {{ ?o <http://www.w3.org/2002/07/owl#versionIRI> <{wanted}> }}",
-        default_graphs=s.ontology_graphs(),
-    ).boolean
-    if not found:
+    if not has_version(s.dataset.store, wanted, ontology_graphs=s.dataset.ontology_graphs):
         raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
     return ontology()
 
@@ -137,7 +131,7 @@ def ontology(suffix: str | None = None) -> Response:
         "/def",
         DOCUMENT_FORMATS,
         name="def",
-        triples=lambda: s.graph_triples(s.ontology_graphs()),
+        triples=lambda: s.graph_triples(s.dataset.ontology_graphs),
         suffix=suffix,
         page=lambda: _ontology_page(s),
     )
@@ -145,7 +139,10 @@ def ontology(suffix: str | None = None) -> Response:
 
 def _ontology_page(s: Site) -> Body:
     reference = ontology_reference(
-        s.dataset.store, s.dataset.shapes_store, ontology_graphs=s.ontology_graphs(), base=s.base
+        s.dataset.store,
+        s.dataset.shapes_store,
+        ontology_graphs=s.dataset.ontology_graphs,
+        base=s.base,
     )
     html = render_template(
         "ontology.html", ref=reference, origin=origin(), formats=of_kind("graph")

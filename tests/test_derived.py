@@ -1,4 +1,4 @@
-"""Dumps and statistics: exact counts, one writer per folder, recorded once per version."""
+"""Derived data: exact counts, one writer per folder, recorded once per version."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from leapsld import publish
-from leapsld.pipeline import Dataset, build
+from leapsld import derived
+from leapsld.dataset import Dataset
+from leapsld.pipeline import build
 from leapsld.settings import Settings
 
 EX = "http://example.org/"
@@ -31,18 +32,17 @@ def overlapping(tmp_path: Path) -> Dataset:
 
 
 def test_unique_triples_counts_a_triple_in_two_files_once(overlapping: Dataset) -> None:
-    triples = list(publish.unique_triples(overlapping.store, overlapping.data_graphs))
+    triples = list(derived.unique_triples(overlapping.store, overlapping.data_graphs))
     assert len(triples) == len(set(triples)) == 5
 
 
 def test_statistics_equal_what_sparql_counts(overlapping: Dataset) -> None:
-    stats = publish.statistics(
+    stats = derived.statistics(
         overlapping.store, overlapping.data_graphs, base_iri="https://w3id.org/leaps/"
     )
-    graphs = [pyoxigraph.NamedNode(g) for g in overlapping.data_graphs]
 
     def count(text: str) -> int:
-        (row,) = overlapping.store.inner.query(text, default_graph=graphs)
+        (row,) = overlapping.store.query(text, default_graphs=overlapping.data_graphs)
         return int(row[0].value)
 
     assert stats.triples == count("SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o {?s ?p ?o} }")
@@ -54,26 +54,26 @@ def test_statistics_equal_what_sparql_counts(overlapping: Dataset) -> None:
     }
     assert stats.distinct_subjects == 3 and stats.distinct_objects == 4  # C, D, 1, _:b
     assert stats.entities == 1  # only z is in the URI space
-    assert publish.Statistics.from_json(stats.to_json()) == stats
+    assert derived.Statistics.from_json(stats.to_json()) == stats
 
 
 def test_statistics_are_recorded_once_per_folder(
     overlapping: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = publish.statistics
+    real = derived.statistics
 
     def counted(*args, **kw):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(*args, **kw)
 
-    monkeypatch.setattr(publish, "statistics", counted)
+    monkeypatch.setattr(derived, "statistics", counted)
     folder = tmp_path / "derived"
-    first = publish.recorded_statistics(overlapping, folder)
-    again = publish.recorded_statistics(overlapping, folder)
+    first = derived.recorded_statistics(overlapping, folder)
+    again = derived.recorded_statistics(overlapping, folder)
     assert first == again and len(calls) == 1
-    (folder / publish.STATISTICS).write_text("{ not json")
-    assert publish.recorded_statistics(overlapping, folder) == first  # a damaged record is redone
+    (folder / derived.STATISTICS).write_text("{ not json")
+    assert derived.recorded_statistics(overlapping, folder) == first  # a damaged record is redone
     assert len(calls) == 2
 
 
@@ -81,17 +81,17 @@ def test_concurrent_writers_write_the_dumps_once(
     overlapping: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = publish._write_dumps
+    real = derived._write_dumps
 
     def counted(*args, **kw):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(*args, **kw)
 
-    monkeypatch.setattr(publish, "_write_dumps", counted)
+    monkeypatch.setattr(derived, "_write_dumps", counted)
     folder = tmp_path / "dumps"
-    results: list[list[publish.Dump]] = []
+    results: list[list[derived.Dump]] = []
     threads = [
-        threading.Thread(target=lambda: results.append(publish.write_dumps(overlapping, folder)))
+        threading.Thread(target=lambda: results.append(derived.write_dumps(overlapping, folder)))
         for _ in range(4)
     ]
     for t in threads:
@@ -104,7 +104,7 @@ def test_concurrent_writers_write_the_dumps_once(
 
 
 def test_the_dumps_hold_each_distinct_triple(overlapping: Dataset, tmp_path: Path) -> None:
-    dumps = {d.name: d for d in publish.write_dumps(overlapping, tmp_path / "dumps")}
+    dumps = {d.name: d for d in derived.write_dumps(overlapping, tmp_path / "dumps")}
     graph = list(pyoxigraph.parse(path=str(dumps["leaps.ttl"].path)))
     assert len(graph) == 5
     with gzip.open(dumps["leaps.nq.gz"].path) as handle:
@@ -113,11 +113,11 @@ def test_the_dumps_hold_each_distinct_triple(overlapping: Dataset, tmp_path: Pat
 
 
 def test_the_project_dataset_statistics(dataset: Dataset) -> None:
-    stats = publish.statistics(
+    stats = derived.statistics(
         dataset.store, dataset.data_graphs, base_iri=dataset.settings.base_iri
     )
     assert stats.triples == sum(
-        1 for _ in publish.unique_triples(dataset.store, dataset.data_graphs)
+        1 for _ in derived.unique_triples(dataset.store, dataset.data_graphs)
     )
     assert stats.classes["http://www.w3.org/ns/org#Membership"] == 49
 
@@ -125,15 +125,15 @@ def test_the_project_dataset_statistics(dataset: Dataset) -> None:
 def test_a_stream_pauses_while_requests_are_answered(monkeypatch: pytest.MonkeyPatch) -> None:
     answers = iter([True] * 5 + [False] * 10_000)
     slept: list[float] = []
-    monkeypatch.setattr(publish.time, "sleep", slept.append)
-    out = list(publish._politely(range(1000), lambda: next(answers)))
+    monkeypatch.setattr(derived.time, "sleep", slept.append)
+    out = list(derived._politely(range(1000), lambda: next(answers)))
     assert out == list(range(1000))
     assert len(slept) == 5  # paused while busy, then went on
 
 
 def test_a_steady_load_slows_a_stream_but_never_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(publish.time, "sleep", slept.append)
-    assert list(publish._politely(range(600), lambda: True)) == list(range(600))
-    questions = len(range(0, 600, publish._YIELD_EVERY))
-    assert sum(slept) <= questions * publish._LONGEST_PAUSE + 1e-9
+    monkeypatch.setattr(derived.time, "sleep", slept.append)
+    assert list(derived._politely(range(600), lambda: True)) == list(range(600))
+    questions = len(range(0, 600, derived._YIELD_EVERY))
+    assert sum(slept) <= questions * derived._LONGEST_PAUSE + 1e-9

@@ -1,0 +1,175 @@
+"""A built dataset, its version, and where an on-disk build lives.
+
+The version is a hash of the very bytes that were parsed and of every setting that changes what
+is served, so everything derived from a dataset (statistics, dumps, documents, ETags) can be
+keyed by it. On disk each version has its own folder under the store folder:
+
+    <store>/<version>/store/           the RocksDB store, opened read-only by every worker
+    <store>/<version>/manifest.json    written last: the version is complete and (if asked) valid
+    <store>/<version>/dumps/           statistics and dumps of that version (``derived``)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyoxigraph
+
+from . import __version__
+from .loading import RawFile, SourceFile, SourceIndex, graph_key
+from .namespaces import inferred_graph
+from .settings import Settings
+from .store import Store
+from .validation import ValidationReport
+
+MANIFEST = "manifest.json"
+#: The folder, beside an on-disk store, of what is derived from its data.
+DERIVED = "dumps"
+
+
+@dataclass
+class Dataset:
+    """A built dataset: its store, where it came from, its version and validation verdict."""
+
+    settings: Settings
+    store: Store
+    data_files: list[SourceFile]
+    shapes_files: list[SourceFile]
+    version: str
+    modified: datetime
+    #: The shapes live apart from the data: they are not part of the published dataset, so
+    #: SPARQL's default graph, VoID and the dumps are the data alone.
+    shapes_store: Store
+    report: ValidationReport | None = None
+    counts: dict[str, int] | None = None
+    inferred: int = 0
+    reused: bool = False
+    index: SourceIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = SourceIndex(self.data_files)
+
+    @property
+    def data_graphs(self) -> list[str]:
+        """Every graph of asserted ontology and data (not shapes, not inferred), including the
+        named graphs TriG and N-Quads files declare."""
+        return [g for f in self.data_files for g in f.all_graphs]
+
+    @property
+    def shapes_graphs(self) -> list[str]:
+        return [g for f in self.shapes_files for g in f.all_graphs]
+
+    @property
+    def inferred_graph(self) -> str:
+        return inferred_graph(self.settings.base_iri)
+
+    @property
+    def served_graphs(self) -> list[str]:
+        """The named graphs a SPARQL client sees: the data's, and the inferred one if any."""
+        return [*self.data_graphs, *([self.inferred_graph] if self.inferred else [])]
+
+    @property
+    def ontology_graphs(self) -> list[str]:
+        """The graphs of the files under ``ontology/``."""
+        return [f.graph for f in self.data_files if f.relpath.startswith("ontology/")]
+
+    @property
+    def conforms(self) -> bool | None:
+        if self.report is not None:
+            return self.report.conforms
+        return None if self.counts is None else self.counts.get("Violation", 0) == 0
+
+
+def fingerprint(settings: Settings, data: list[RawFile], shapes: list[RawFile]) -> str:
+    """The dataset version: a hash of the very bytes that are parsed, and of every setting that
+    changes the output (so a file edited mid-build cannot pass under another file's verdict)."""
+    digest = hashlib.sha256()
+    digest.update(f"leapsld {__version__}\0{settings.base_iri}\0{settings.infer}\0".encode())
+    for role, raws in (("data", data), ("shapes", shapes)):
+        for raw in raws:
+            digest.update(
+                f"{role}\0{graph_key(raw.path, settings.root)}\0{len(raw.data)}\0".encode()
+            )
+            digest.update(raw.data)
+    return digest.hexdigest()[:16]
+
+
+# The on-disk layout ---------------------------------------------------------------------
+
+
+def version_folder(settings: Settings, version: str) -> Path:
+    """Where the on-disk build of ``version`` lives."""
+    return Path(settings.store) / version
+
+
+def derived_folder(settings: Settings, version: str) -> Path:
+    """Where the statistics and dumps of an on-disk build of ``version`` live."""
+    return version_folder(settings, version) / DERIVED
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an on-disk build records about itself, written once the build is complete."""
+
+    version: str
+    validated: bool
+    counts: dict[str, int] | None
+    inferred: int
+    built: datetime
+    data: list[SourceFile]
+    shapes: list[SourceFile]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "validated": self.validated,
+                "counts": self.counts,
+                "inferred": self.inferred,
+                "built": self.built.isoformat(),
+                "data": [_file_to_json(f) for f in self.data],
+                "shapes": [_file_to_json(f) for f in self.shapes],
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest | None:
+        """The manifest in ``folder``, or None when there is none or it cannot be read."""
+        try:
+            raw = json.loads((folder / MANIFEST).read_text())
+            return cls(
+                raw["version"],
+                bool(raw.get("validated")),
+                raw.get("counts"),
+                int(raw.get("inferred", 0)),
+                datetime.fromisoformat(raw["built"]),
+                [_file_from_json(f) for f in raw["data"]],
+                [_file_from_json(f) for f in raw["shapes"]],
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+def _file_to_json(f: SourceFile) -> dict[str, object]:
+    return {
+        "path": str(f.path),
+        "relpath": f.relpath,
+        "graph": f.graph,
+        "graphs": list(f.all_graphs),
+        "format": f.format.file_extension,
+    }
+
+
+def _file_from_json(f: dict[str, object]) -> SourceFile:
+    return SourceFile(
+        Path(str(f["path"])),
+        str(f["relpath"]),
+        str(f["graph"]),
+        pyoxigraph.RdfFormat.from_extension(str(f["format"])),
+        tuple(str(g) for g in f["graphs"]),  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,427 @@
+"""What is derived from one dataset version: its statistics and its dumps, made once.
+
+Both depend only on the version, so they are computed by one process, recorded beside an
+on-disk store (or in a private folder of a memory-store server) and read back by the others and
+by the next start. A serving process makes them in a background thread that yields to the
+requests it answers: on two cores a million triples of Python work would otherwise slow every
+query answered meanwhile.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import functools
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+import pyoxigraph
+
+from .atomic import locked, write_atomically
+from .dataset import Dataset, derived_folder
+from .errors import Busy, LeapsError
+from .formats import Format, by_name
+from .memory import release_free_memory
+from .namespaces import PREFIXES, RDF_TYPE
+from .query import run_query
+from .store import Store
+
+T = TypeVar("T")
+
+STATISTICS = "statistics.json"
+SUMS = "SHA256SUMS"
+#: The dumps of a version: name suffix, format, gzipped.
+DUMPS = (
+    (".ttl", "turtle", False),
+    (".nt.gz", "ntriples", True),
+    (".jsonld", "jsonld", False),
+    (".nq.gz", "nquads", True),
+)
+#: What every dump's name starts with.
+DUMP_STEM = "leaps"
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One dump file: its name, format, size and SHA-256."""
+
+    name: str
+    format: Format
+    path: Path
+    size: int
+    sha256: str
+    compressed: bool = False
+
+    @property
+    def media_type(self) -> str:
+        return "application/gzip" if self.compressed else self.format.media_type
+
+
+# Yielding to requests --------------------------------------------------------------------
+
+#: Asked now and then by a long stream: true while requests are being answered.
+Pause = Callable[[], bool]
+#: Items streamed between two questions (about a tenth of a millisecond of work).
+_YIELD_EVERY = 256
+#: The longest one pause lasts, so that a steady load slows the stream but never stops it.
+_LONGEST_PAUSE = 0.05
+
+
+def _politely(items: Iterable[T], yield_to: Pause | None) -> Iterator[T]:
+    """``items``, pausing while ``yield_to()`` says requests are being answered."""
+    if yield_to is None:
+        yield from items
+        return
+    for n, item in enumerate(items):
+        if n % _YIELD_EVERY == 0:
+            waited = 0.0
+            while waited < _LONGEST_PAUSE and yield_to():
+                time.sleep(0.001)
+                waited += 0.001
+        yield item
+
+
+def unique_triples(
+    store: Store, graphs: Sequence[str], *, yield_to: Pause | None = None
+) -> Iterator[pyoxigraph.Triple]:
+    """The triples of ``graphs``, each once, streamed.
+
+    The largest graph comes first and is taken whole; a triple of a smaller graph is skipped
+    when an earlier graph has it, by asking the store. So a million triples in one file and a
+    few thousand beside it cost a few thousand lookups, and nothing is remembered.
+    """
+    earlier: list[pyoxigraph.NamedNode] = []
+    sizes = store.graph_sizes(graphs) if len(graphs) > 1 else {}
+    for g in sorted(graphs, key=lambda g: (-sizes.get(g, 0), g)):
+        for q in _politely(store.quads(graph=g), yield_to):
+            if earlier and any(
+                store.contains(pyoxigraph.Quad(q.subject, q.predicate, q.object, e))
+                for e in earlier
+            ):
+                continue
+            yield q.triple
+        earlier.append(pyoxigraph.NamedNode(g))
+
+
+# Dumps ------------------------------------------------------------------------------------
+
+
+def existing_dumps(folder: Path, *, stem: str = DUMP_STEM) -> list[Dump] | None:
+    """The dumps already written in ``folder`` (for this version: the folder is the version's),
+    or None when any is missing. A restart then serves them without writing them again."""
+    try:
+        sums = dict(
+            reversed(line.split("  ", 1))
+            for line in (folder / SUMS).read_text().splitlines()
+            if line
+        )
+    except (OSError, ValueError):
+        return None
+    dumps = []
+    for suffix, fmt_name, compress in DUMPS:
+        name = stem + suffix
+        path = folder / name
+        if name not in sums or not path.is_file():
+            return None
+        dumps.append(Dump(name, by_name(fmt_name), path, path.stat().st_size, sums[name], compress))
+    return dumps
+
+
+def write_dumps(
+    dataset: Dataset, folder: Path, *, stem: str = DUMP_STEM, yield_to: Pause | None = None
+) -> list[Dump]:
+    """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD, and as
+    gzipped N-Quads, which keeps each triple's graph and so the source a graph carries.
+
+    Each triple once, however many files state it. The triples stream from the store to the
+    files, so writing a million of them needs no more memory than writing ten. One writer per
+    folder: the others wait, then read what it wrote. The JSON-LD dump is expanded
+    (pyoxigraph's writer): it scales to millions of triples, which a compaction does not.
+    """
+    with locked(folder):
+        done = existing_dumps(folder, stem=stem)
+        return done if done is not None else _write_dumps(dataset, folder, stem, yield_to)
+
+
+def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | None) -> list[Dump]:
+    prefixes = dict(PREFIXES)
+    prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
+    store, graphs = dataset.store, dataset.data_graphs
+    dumps = []
+    for suffix, fmt_name, compress in DUMPS:
+        fmt = by_name(fmt_name)
+        items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple]
+        if fmt.kind == "dataset":
+            items = _politely((q for g in graphs for q in store.quads(graph=g)), yield_to)
+        else:
+            items = unique_triples(store, graphs, yield_to=yield_to)
+
+        target = folder / (stem + suffix)
+        write_atomically(
+            target,
+            functools.partial(
+                _serialize, items=items, fmt=fmt, gzipped=compress, prefixes=prefixes
+            ),
+        )
+        dumps.append(
+            Dump(target.name, fmt, target, target.stat().st_size, _sha256(target), compress)
+        )
+    write_atomically(folder / SUMS, "".join(f"{d.sha256}  {d.name}\n" for d in dumps).encode())
+    return dumps
+
+
+def _serialize(
+    out: BinaryIO,
+    *,
+    items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple],
+    fmt: Format,
+    gzipped: bool,
+    prefixes: dict[str, str],
+) -> None:
+    if gzipped:
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
+            pyoxigraph.serialize(items, packed, format=fmt.rdf_format)
+    else:
+        use = prefixes if fmt.name == "turtle" else None
+        pyoxigraph.serialize(items, out, format=fmt.rdf_format, prefixes=use)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# Statistics -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What VoID says about the data, computed once per version."""
+
+    triples: int
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    classes: dict[str, int]
+    properties: dict[str, int]
+    vocabularies: tuple[str, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Statistics:
+        data = json.loads(text)
+        data["vocabularies"] = tuple(data["vocabularies"])
+        return cls(**data)
+
+
+def statistics(
+    store: Store,
+    graphs: Sequence[str],
+    *,
+    base_iri: str,
+    yield_to: Pause | None = None,
+) -> Statistics:
+    """Count distinct triples, entities (IRIs in the URI space), classes and properties over
+    the asserted graphs; a triple stated in two files counts once.
+
+    Triples, properties and classes are counted in one pass over the distinct triples as they
+    stream from the store; the distinct subjects, objects and entities are left to the engine.
+    Neither keeps a million triples in memory.
+    """
+    rdf_type = pyoxigraph.NamedNode(RDF_TYPE)
+    triples = 0
+    properties: dict[str, int] = {}
+    classes: dict[str, int] = {}
+    for t in unique_triples(store, graphs, yield_to=yield_to):
+        triples += 1
+        p = t.predicate.value
+        properties[p] = properties.get(p, 0) + 1
+        if t.predicate == rdf_type and isinstance(t.object, pyoxigraph.NamedNode):
+            classes[t.object.value] = classes.get(t.object.value, 0) + 1
+
+    def one(text: str) -> int:
+        outcome = run_query(store, text, default_graphs=list(graphs), max_rows=1)
+        value = outcome.rows[0][0]
+        assert isinstance(value, pyoxigraph.Literal)
+        return int(value.value)
+
+    vocabularies = sorted({_namespace(iri) for iri in (*classes, *properties)})
+    return Statistics(
+        triples=triples,
+        entities=one(
+            "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o "
+            # the base IRI is a setting, written as an escaped literal term
+            f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {pyoxigraph.Literal(base_iri + 'id/')})) }}"
+        ),
+        distinct_subjects=one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
+        distinct_objects=one("SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"),
+        classes=dict(sorted(classes.items())),
+        properties=dict(sorted(properties.items())),
+        vocabularies=tuple(vocabularies),
+    )
+
+
+def recorded_statistics(
+    dataset: Dataset, folder: Path, *, yield_to: Pause | None = None
+) -> Statistics:
+    """The statistics of this version, computed by one process and recorded in ``folder``
+    (beside the dumps) for the others and for the next start."""
+    path = folder / STATISTICS
+    with locked(folder):
+        try:
+            return Statistics.from_json(path.read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        stats = statistics(
+            dataset.store,
+            dataset.data_graphs,
+            base_iri=dataset.settings.base_iri,
+            yield_to=yield_to,
+        )
+        write_atomically(path, stats.to_json().encode())
+        return stats
+
+
+def _namespace(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+# Made once per serving process, in the background ----------------------------------------
+
+#: How long a request for the dumps (or VoID, which lists them) waits for them to be written.
+WAIT = 30.0
+
+
+class Activity:
+    """How many requests a process is answering, and how many of them wait for derived data:
+    background work yields while any other request is in flight."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._waiting = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def busy(self) -> bool:
+        """Whether requests are being answered (other than those waiting for derived data)."""
+        return self._in_flight > self._waiting
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        """Wait for background work; a request waiting for it does not hold it back."""
+        with self._lock:
+            self._waiting += 1
+        try:
+            return event.wait(timeout)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+
+class Derived:
+    """The statistics and dumps of one dataset, made in the background of a serving process."""
+
+    def __init__(self, dataset: Dataset, *, activity: Activity | None = None) -> None:
+        self.dataset = dataset
+        self.activity = activity or Activity()
+        self.folder = self._folder()
+        self._dumps: list[Dump] | None = existing_dumps(self.folder)
+        self._stats: Statistics | None = None
+        self._dumps_ready = threading.Event()
+        self._stats_ready = threading.Event()
+        self._error: BaseException | None = None
+        self._started_in: int | None = None
+        self._lock = threading.Lock()
+        #: The thread computing the statistics and writing the dumps, once started.
+        self.background: threading.Thread | None = None
+
+    def _folder(self) -> Path:
+        """Beside an on-disk store; else a private folder of this server (its workers share it),
+        removed when the process that made it exits."""
+        settings = self.dataset.settings
+        if settings.store != "memory":
+            return derived_folder(settings, self.dataset.version)
+        folder = Path(tempfile.mkdtemp(prefix=f"leapsld-dumps-{self.dataset.version}-"))
+        atexit.register(shutil.rmtree, folder, True)
+        return folder
+
+    def start(self) -> None:
+        """Start computing the statistics and writing the dumps, once per process.
+
+        Not at construction: a server builds before forking its workers, and a thread running
+        at a fork would leave the workers' copies of its locks held forever. Of several
+        workers, one writes and the others wait for its files (the folder is locked).
+        """
+        if self._started_in == os.getpid():
+            return
+        with self._lock:
+            if self._started_in == os.getpid():
+                return
+            self._started_in = os.getpid()
+        self.background = threading.Thread(target=self._make, name="leapsld-dumps", daemon=True)
+        self.background.start()
+
+    def _make(self) -> None:
+        try:
+            busy = self.activity.busy
+            self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
+            self._stats_ready.set()
+            if self._dumps is None:
+                self._dumps = write_dumps(self.dataset, self.folder, yield_to=busy)
+        except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
+            self._error = exc
+        finally:
+            self._stats_ready.set()
+            self._dumps_ready.set()
+            release_free_memory()
+
+    @property
+    def dumps(self) -> list[Dump]:
+        """The dumps, once completely written.
+
+        Raises:
+            Busy: they are still being written after ``WAIT`` seconds.
+            LeapsError: writing them failed.
+        """
+        self.start()
+        if not self.activity.wait(self._dumps_ready, WAIT):
+            raise Busy("the dumps are still being written; try again shortly")
+        if self._error is not None or self._dumps is None:
+            raise LeapsError(f"the dumps could not be written: {self._error}")
+        return self._dumps
+
+    @property
+    def stats(self) -> Statistics:
+        """The statistics (computed in the background first, before the dumps).
+
+        Raises:
+            Busy: they are still being computed after ``WAIT`` seconds.
+        """
+        self.start()
+        if not self.activity.wait(self._stats_ready, WAIT):
+            raise Busy("the statistics are still being computed; try again shortly")
+        if self._stats is None:
+            raise LeapsError(f"the statistics could not be computed: {self._error}")
+        return self._stats
