@@ -1,0 +1,169 @@
+"""What any ``Store`` must do: the contract every backend passes, run on each implementation.
+
+A backend is a factory from a list of quads to a ``Store`` holding exactly them. The embedded
+store runs in memory, on disk, and on disk reopened read-only (as the server's workers open
+it); a remote engine joins the list with a factory of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from leapsld.derived import statistics, unique_triples
+from leapsld.describe import describe, exists, known_under
+from leapsld.query import run_query
+from leapsld.store import OxigraphStore, Store
+
+EX = "https://example.org/zoo/"
+G1, G2 = f"{EX}graph/animals", f"{EX}graph/keepers"
+N, L = pyoxigraph.NamedNode, pyoxigraph.Literal
+LABEL = N("http://www.w3.org/2000/01/rdf-schema#label")
+TYPE = N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def _quads() -> list[pyoxigraph.Quad]:
+    lion, keeper, cage = N(f"{EX}id/lion"), N(f"{EX}id/ann"), pyoxigraph.BlankNode("cage")
+    g1, g2 = N(G1), N(G2)
+    return [
+        pyoxigraph.Quad(lion, TYPE, N(f"{EX}def#Animal"), g1),
+        pyoxigraph.Quad(lion, LABEL, L("lion", language="en"), g1),
+        pyoxigraph.Quad(lion, N(f"{EX}def#livesIn"), cage, g1),
+        pyoxigraph.Quad(cage, N(f"{EX}def#size"), L("12", datatype=N(_XSD_INT)), g1),
+        pyoxigraph.Quad(keeper, TYPE, N(f"{EX}def#Keeper"), g2),
+        pyoxigraph.Quad(keeper, LABEL, L("Ann"), g2),
+        pyoxigraph.Quad(keeper, N(f"{EX}def#feeds"), lion, g2),
+        # stated in both files: one triple of the data, two quads of the store
+        pyoxigraph.Quad(lion, LABEL, L("lion", language="en"), g2),
+    ]
+
+
+_XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def _memory(_: Path, quads: list[pyoxigraph.Quad]) -> Store:
+    store = OxigraphStore()
+    store.add_quads(quads)
+    return store
+
+
+def _disk(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
+    store = OxigraphStore(folder / "store")
+    store.add_quads(quads)
+    store.flush()
+    return store
+
+
+def _disk_read_only(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
+    writer = OxigraphStore(folder / "store")
+    writer.add_quads(quads)
+    writer.flush()
+    del writer
+    return OxigraphStore(folder / "store", read_only=True)
+
+
+BACKENDS: dict[str, Callable[[Path, list[pyoxigraph.Quad]], Store]] = {
+    "memory": _memory,
+    "disk": _disk,
+    "disk-read-only": _disk_read_only,
+}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return BACKENDS[request.param](tmp_path, _quads())
+
+
+def _select(store: Store, text: str, **kw: object) -> list[tuple[str, ...]]:
+    outcome = run_query(store, text, **kw)  # type: ignore[arg-type]
+    return sorted(tuple(str(v) for v in row) for row in outcome.rows)
+
+
+def test_it_holds_exactly_what_was_put_in(store: Store) -> None:
+    assert len(store) == 8
+    assert sorted(map(str, store.quads())) == sorted(map(str, _quads()))
+    assert all(store.contains(q) for q in _quads())
+    assert not store.contains(pyoxigraph.Quad(N(f"{EX}id/lion"), LABEL, L("tiger"), N(G1)))
+
+
+def test_named_graphs_are_listed_sorted_with_their_sizes(store: Store) -> None:
+    assert store.graphs() == [G1, G2]
+    assert store.graph_sizes([G1, G2]) == {G1: 4, G2: 4}
+    assert store.graph_sizes([G2]) == {G2: 4}
+    assert store.graph_sizes([]) == {}
+
+
+def test_quad_patterns_match_in_one_graph_or_across_all(store: Store) -> None:
+    lion = N(f"{EX}id/lion")
+    assert len(list(store.quads(lion, LABEL))) == 2
+    assert len(list(store.quads(lion, LABEL, graph=G1))) == 1
+    assert [q.subject for q in store.quads(None, None, lion)] == [N(f"{EX}id/ann")]
+    assert list(store.quads(graph=f"{EX}graph/none")) == []
+
+
+def test_the_default_graph_is_the_union_of_the_named_graphs(store: Store) -> None:
+    rows = _select(store, "SELECT ?s WHERE { ?s a ?type }")
+    assert rows == [(f"<{EX}id/ann>",), (f"<{EX}id/lion>",)]
+
+
+def test_a_protocol_dataset_narrows_the_default_and_named_graphs(store: Store) -> None:
+    text = "SELECT ?s WHERE { ?s a ?type }"
+    assert _select(store, text, default_graphs=[G2]) == [(f"<{EX}id/ann>",)]
+    named = "SELECT ?g WHERE { GRAPH ?g { ?s a ?type } }"
+    assert _select(store, named, named_graphs=[G1]) == [(f"<{G1}>",)]
+
+
+def test_the_querys_own_from_decides_when_it_has_one(store: Store) -> None:
+    text = f"SELECT ?s FROM <{G1}> WHERE {{ ?s a ?type }}"
+    assert _select(store, text) == [(f"<{EX}id/lion>",)]
+
+
+def test_ask_and_construct(store: Store) -> None:
+    assert run_query(store, f"ASK {{ <{EX}id/ann> ?p ?o }}").boolean is True
+    assert run_query(store, f"ASK {{ <{EX}id/bob> ?p ?o }}").boolean is False
+    graph = run_query(
+        store, f"CONSTRUCT {{ ?s <{EX}def#fed> true }} WHERE {{ ?k <{EX}def#feeds> ?s }}"
+    )
+    assert [str(t.subject) for t in graph.triples] == [f"<{EX}id/lion>"]
+
+
+def test_substitutions_bind_a_term_without_touching_the_text(store: Store) -> None:
+    text = "ASK { ?s ?p ?label }"
+    tricky = L('lion" } ; DROP ALL ; {', language="en")
+    assert run_query(store, text, substitutions={"label": L("lion", language="en")}).boolean
+    assert run_query(store, text, substitutions={"label": tricky}).boolean is False
+
+
+def test_a_description_is_the_cbd_with_inverse_links_and_labels(store: Store) -> None:
+    lion = f"{EX}id/lion"
+    assert exists(store, lion) and not exists(store, f"{EX}id/bob")
+    triples = {(str(t.subject), str(t.predicate), str(t.object)) for t in describe(store, lion)}
+    assert (f"<{lion}>", str(LABEL), '"lion"@en') in triples  # once, though in two graphs
+    assert ("_:cage", f"<{EX}def#size>", f'"12"^^<{_XSD_INT}>') in {
+        (s if not s.startswith("_:") else "_:cage", p, o) for s, p, o in triples
+    }
+    assert (f"<{EX}id/ann>", f"<{EX}def#feeds>", f"<{lion}>") in triples  # inverse link
+    assert (f"<{EX}id/ann>", str(LABEL), '"Ann"') in triples  # and the linker's label
+    assert len(describe(store, lion)) == len(triples)
+
+
+def test_known_resources_under_a_prefix(store: Store) -> None:
+    assert known_under(store, f"{EX}id/") == [f"{EX}id/ann", f"{EX}id/lion"]
+    assert known_under(store, EX + 'id/" ) ) } #') == []
+
+
+def test_statistics_count_each_triple_once(store: Store) -> None:
+    assert len(list(unique_triples(store, [G1, G2]))) == 7
+    stats = statistics(store, [G1, G2], base_iri=EX)
+    assert (stats.triples, stats.entities, stats.distinct_subjects) == (7, 2, 3)
+    assert stats.classes == {f"{EX}def#Animal": 1, f"{EX}def#Keeper": 1}
+
+
+def test_a_malformed_query_says_where(store: Store) -> None:
+    from leapsld.errors import QueryError
+
+    with pytest.raises(QueryError, match="line 1, column"):
+        run_query(store, "SELECT ?s WHERE { ?s ?p }")
