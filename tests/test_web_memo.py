@@ -63,3 +63,23 @@ def test_conditional_requests_errors_and_sparql_go_through(fresh) -> None:  # ty
     assert client.get("/doc/org/atlantis").status_code == 404
     client.get("/sparql", query_string={"query": "ASK {}"})
     assert len(memo) == 1
+
+
+def test_forwarded_headers_are_keyed_only_behind_a_trusted_proxy(fresh) -> None:  # type: ignore[no-untyped-def]
+    client, memo = fresh
+    for n in range(5):
+        client.get("/doc/org/sesame.ttl", headers={"X-Forwarded-Host": f"h{n}.example"})
+    assert len(memo) == 1  # ignored by the app, so not part of what shapes the answer
+
+
+def test_documents_and_replays_share_one_bounded_cache(dataset) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(dataset.settings, dataset=dataset)
+    memo = app.wsgi_app
+    assert isinstance(memo, ResponseMemo)
+    assert memo.cache is app.extensions["leapsld"].cache
+    memo.cache.max_bytes, memo.cache.max_entry = 400_000, 100_000
+    client = app.test_client()
+    for n in range(300):  # unique Accept values, each ~10 KB: keys count against the bound
+        client.get("/doc/org/sesame.ttl", headers={"Accept": f"text/turtle;x={'y' * 10_000}{n}"})
+    assert memo.cache.bytes <= 400_000
+    assert 0 < len(memo) < 300

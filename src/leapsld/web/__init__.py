@@ -8,10 +8,12 @@ handler.
 from __future__ import annotations
 
 import os
+from collections.abc import Sized
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..pipeline import build
 from ..settings import VALIDATED_ENV, Settings
@@ -37,10 +39,11 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         dataset = _build(settings)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_query_bytes, JSON_SORT_KEYS=False)
-    app.extensions["leapsld"] = Site(dataset, settings)
+    cache = BoundedCache[Sized](size=len)
+    app.extensions["leapsld"] = Site(dataset, settings, cache=cache)
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
-    app.wsgi_app = ResponseMemo(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = ResponseMemo(app.wsgi_app, cache=cache, forwarded=settings.trust_proxy)  # type: ignore[method-assign]
 
     for module in (resources, sparql, meta, ui):
         app.register_blueprint(module.blueprint)

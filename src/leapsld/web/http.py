@@ -153,7 +153,7 @@ def graph_document(
     chosen = choose(formats, suffix=suffix)
     fmt = chosen.format
     if fmt.kind == "page" and page is not None:
-        body = site.cache.get_or_render(("html", name, origin()), page)
+        body = site.rendered(("html", name, origin()), page)
     else:
         body = site.graph_body(
             name,

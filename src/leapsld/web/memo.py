@@ -9,11 +9,13 @@ through Flask's routing, negotiation and response building. Conditional requests
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
+from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
+
+from ..cache import BoundedCache
 
 #: Set by a view in ``request.environ`` when its answer may be replayed for the same key.
 MEMO_FLAG = "leapsld.memoizable"
@@ -59,16 +61,31 @@ _DATE_CACHE: list[object] = [0, ""]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class ResponseMemo:
-    """WSGI middleware replaying memoized ``200`` answers to identical GET/HEAD requests."""
+@dataclass(frozen=True)
+class Replay:
+    """A memoized answer: status, headers (without Date) and body."""
 
-    def __init__(self, app: WSGIApp, *, max_entries: int = 20_000, max_bytes: int = 256 << 20):
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def __len__(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+
+
+class ResponseMemo:
+    """WSGI middleware replaying memoized ``200`` answers to identical GET/HEAD requests.
+
+    Its entries live in the site's one bounded cache (keys tagged ``"memo"``), so documents and
+    replays share one memory budget, keys counted.
+    """
+
+    def __init__(self, app: WSGIApp, *, cache: BoundedCache[Sized], forwarded: bool = False):
         self.app = app
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._entries: dict[tuple[str, ...], tuple[str, list[tuple[str, str]], bytes]] = {}
-        self._size = 0
-        self._lock = threading.Lock()
+        self.cache = cache
+        #: Behind a trusted proxy the X-Forwarded-* headers shape the answer's links; otherwise
+        #: they are ignored by the app, and keying on them would only let a client fill memory.
+        self._keyed = (*_KEYED, *_FORWARDED) if forwarded else _KEYED
 
     def key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
         """The request's key, or None when it must not be memoized (not GET/HEAD, conditional)."""
@@ -76,7 +93,7 @@ class ResponseMemo:
             return None
         if any(name in environ for name in _CONDITIONAL):
             return None
-        return tuple(str(environ.get(name, "")) for name in (*_KEYED, *_FORWARDED))
+        return ("memo", *(str(environ.get(name, "")) for name in self._keyed))
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -84,11 +101,10 @@ class ResponseMemo:
         key = self.key(environ)
         if key is None:
             return self.app(environ, start_response)
-        hit = self._entries.get(key)
-        if hit is not None:
-            status, headers, body = hit
-            start_response(status, [*headers, ("Date", _now())])
-            return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        hit = self.cache.get(key)
+        if isinstance(hit, Replay):
+            start_response(hit.status, [*hit.headers, ("Date", _now())])
+            return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [hit.body]
         captured: list[tuple[str, list[tuple[str, str]]]] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -109,23 +125,10 @@ class ResponseMemo:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        self._remember(key, captured[-1][0], captured[-1][1], body)
+        status, headers = captured[-1]
+        headers = [(k, v) for k, v in headers if k.lower() != "date"]
+        self.cache.put(key, Replay(status, headers, body))
         return [body]
 
-    def _remember(
-        self, key: tuple[str, ...], status: str, headers: list[tuple[str, str]], body: bytes
-    ) -> None:
-        with self._lock:
-            if key in self._entries or len(body) > self.max_bytes // 16:
-                return
-            while self._entries and (
-                len(self._entries) >= self.max_entries or self._size + len(body) > self.max_bytes
-            ):
-                oldest = next(iter(self._entries))
-                self._size -= len(self._entries.pop(oldest)[2])
-            headers = [(k, v) for k, v in headers if k.lower() != "date"]
-            self._entries[key] = (status, headers, body)
-            self._size += len(body)
-
     def __len__(self) -> int:
-        return len(self._entries)
+        return self.cache.count("memo")

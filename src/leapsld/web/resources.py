@@ -172,7 +172,7 @@ def shapes(suffix: str | None = None) -> Response:
 def context() -> Response:
     """The curated JSON-LD context every compact document names in its body."""
     s = current_site()
-    body = s.cache.get_or_render(
+    body = s.rendered(
         ("context",),
         lambda: Body(json.dumps({"@context": s.context}, indent=2).encode(), s.etag("context")),
     )

@@ -10,13 +10,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 
 import pyoxigraph
 from flask import current_app
 
+from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..derived import Derived, Dump, Statistics, unique_triples
 from ..describe import describe, known_under
@@ -28,7 +28,6 @@ from ..serialization import jsonld_profile, serialize_graph
 from ..settings import Settings
 from ..store import Store
 
-MAX_CACHED_BYTES = 256 * 1024 * 1024
 GZIP_MIN_BYTES = 512
 
 
@@ -41,49 +40,35 @@ class Body:
     content_type: str | None = None
     _gzipped: bytes | None = None
 
+    def __len__(self) -> int:
+        """The bytes it holds, its gzip form included (counted at its usual size for RDF
+        before it is made, so that the cache's bound holds once it is)."""
+        return len(self.data) + (len(self._gzipped) if self._gzipped else len(self.data) // 3)
+
     def gzipped(self) -> bytes:
         if self._gzipped is None:
             self._gzipped = gzip.compress(self.data, compresslevel=6, mtime=0)
         return self._gzipped
 
 
-class DocumentCache:
-    """A byte-bounded LRU of rendered documents, safe across threads."""
-
-    def __init__(self, max_bytes: int = MAX_CACHED_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[object, ...], Body] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get_or_render(self, key: tuple[object, ...], render: Callable[[], Body]) -> Body:
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-                return body
-        body = render()
-        with self._lock:
-            if key not in self._items:
-                self._items[key] = body
-                self._size += len(body.data)
-                while self._size > self.max_bytes and self._items:
-                    _, old = self._items.popitem(last=False)
-                    self._size -= len(old.data)
-        return body
-
-
 class Site:
     """A dataset being served: its caches, query runner and derived data, for the views."""
 
-    def __init__(self, dataset: Dataset, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        settings: Settings | None = None,
+        *,
+        cache: BoundedCache[Sized] | None = None,
+    ) -> None:
         self.dataset = dataset
         #: The serving settings (limits, proxy); the dataset keeps the ones it was built with.
         self.settings = settings or dataset.settings
         self.base = dataset.settings.base_iri
         self.prefixes = project_prefixes(self.base)
         self.context = jsonld_context(self.base)
-        self.cache = DocumentCache()
+        #: Rendered documents, under keys tagged ``"doc"``; shared with the response memo.
+        self.cache = cache if cache is not None else BoundedCache[Sized](size=len)
         self._suggestions: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self.queries = QueryRunner(
@@ -121,6 +106,12 @@ class Site:
             extra = [extra[0], hashlib.sha1("\0".join(extra[1:]).encode()).hexdigest()[:10]]
         return "-".join([self.version, *extra])
 
+    def rendered(self, key: tuple[object, ...], render: Callable[[], Body]) -> Body:
+        """A document made once per version and ``key`` (which names all it depends on)."""
+        body = self.cache.get_or_make(("doc", *key), render)
+        assert isinstance(body, Body)
+        return body
+
     # Graph documents -------------------------------------------------------------------
 
     def graph_body(
@@ -155,7 +146,7 @@ class Site:
                 content_type,
             )
 
-        return self.cache.get_or_render(key, render)
+        return self.rendered(key, render)
 
     def suggestions(self, kind: str) -> list[str]:
         """Some things of one kind (``org``), for a 404 that says where to look instead."""

@@ -35,6 +35,6 @@ def home() -> Response:
         )
         return Body(html.encode(), s.etag("home", origin()))
 
-    body = s.cache.get_or_render(("home", origin()), render)
+    body = s.rendered(("home", origin()), render)
     links = [f'<{origin()}/.well-known/void>; rel="describedby"; type="text/turtle"']
     return document(s, body, by_name("html"), negotiated=False, links=links)
