@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph
+import pytest
 import rdflib
 
 from leapsld.bridge import graph_from_quads
 from leapsld.loading import SourceIndex, load_files
 from leapsld.rendering import render
 from leapsld.store import OxigraphStore
-from leapsld.validation import validate
+from leapsld.validation import validate, validate_in_store
 
 SHAPES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -96,3 +98,32 @@ def test_a_severity_of_the_shapes_own_is_listed_after_info(tmp_path: Path) -> No
     assert [r.severity for r in report.results][-1] == "https://example.org/Notice"
     for fmt in ("text", "json", "turtle", "junit", "github"):
         assert render(report, fmt)
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_only_the_given_graphs_of_a_store_are_validated(tmp_path: Path, engine: str) -> None:
+    (tmp_path / "people.ttl").write_text(DATA)
+    (tmp_path / "more.ttl").write_text(
+        "@prefix ex: <https://example.org/> . ex:other a ex:Person ."
+    )
+    store = OxigraphStore()
+    files = load_files(
+        [tmp_path / "people.ttl", tmp_path / "more.ttl"],
+        store,
+        base_iri="https://w3id.org/leaps/",
+        root=tmp_path,
+    )
+    shapes = OxigraphStore()
+    shapes.load(SHAPES.encode(), format=pyoxigraph.RdfFormat.TURTLE)
+
+    def focus_nodes(graphs: list[str]) -> set[str]:
+        report = validate_in_store(
+            store, graphs=graphs, shapes=shapes, index=SourceIndex(files), engine=engine
+        )
+        assert report.engine == engine
+        return {r.focus for r in report.results}
+
+    people = focus_nodes([files[0].graph])
+    assert "<https://example.org/nameless>" in people
+    assert "<https://example.org/other>" not in people
+    assert "<https://example.org/other>" in focus_nodes(store.graphs())

@@ -1,22 +1,26 @@
 """SHACL validation with reports that point back to the file and line.
 
 The shapes are compiled to SPARQL and run on the store (``shacl``) when they can be; pyshacl,
-the reference engine, runs when they use something the compiler does not cover. Engines report
-focus nodes, not where they are written; a data maintainer reading a CI log needs
-``data/projects.ttl:42``, so every result is located through the ``SourceIndex``.
+the reference engine, runs when they use something the compiler does not cover
+(``validate_in_store`` makes that choice). Engines report focus nodes, not where they are
+written; a data maintainer reading a CI log needs ``data/projects.ttl:42``, so every result is
+located through the ``SourceIndex``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import pyoxigraph
 import rdflib
 from rdflib.namespace import SH
 
 from . import shacl
+from .bridge import from_rdflib, graph_from_quads, to_rdflib
 from .loading import SourceIndex
+from .store import Store
 
 SEVERITIES = shacl.SEVERITIES
 #: Results listed by default; the rest are counted. A broken file of a million triples can
@@ -80,6 +84,62 @@ class ValidationReport:
         if hidden:
             line += f" ({len(self.results)} listed, {hidden} more not listed)"
         return line
+
+
+def validate_in_store(
+    store: Store,
+    *,
+    graphs: Sequence[str],
+    shapes: Store,
+    index: SourceIndex | None = None,
+    fail_on: str = "Violation",
+    engine: str = "auto",
+    max_results: int | None = MAX_RESULTS,
+) -> ValidationReport:
+    """Validate some graphs of a store against shapes, choosing the engine.
+
+    Args:
+        store: holds the data.
+        graphs: the graphs validated together, as one data graph (the ontology's included, so
+            classes resolve); the store's other graphs are left out.
+        shapes: holds the SHACL shapes graph (every quad of it is read).
+        index: where subjects are described, to locate each result.
+        fail_on: the lowest severity that makes the data non-conformant.
+        engine: ``sparql`` (the shapes compiled to queries on the store), ``pyshacl``, or
+            ``auto``: sparql unless the shapes use what it does not compile.
+        max_results: list at most this many results, count the rest (None: list all).
+
+    Raises:
+        shacl.Unsupported: ``engine="sparql"`` and the shapes need pyshacl.
+    """
+    shapes_graph = graph_from_quads(shapes.quads())
+    if engine != "pyshacl":
+        # The union of all graphs is the same data when nothing else is in the store, and
+        # Oxigraph reads it faster than a list of graphs.
+        only = None if set(graphs) == set(store.graphs()) else graphs
+
+        def query(text: str) -> pyoxigraph.QuerySolutions:
+            return store.query(text, default_graphs=only)  # type: ignore[return-value]
+
+        def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
+            for g in graphs:
+                for q in store.quads(None, None, from_rdflib(node), g):
+                    yield to_rdflib(q.subject)
+
+        try:
+            return validate_store(
+                query,
+                holders,
+                shapes_graph,
+                index=index,
+                fail_on=fail_on,
+                max_results=max_results,
+            )
+        except shacl.Unsupported:
+            if engine == "sparql":
+                raise
+    data = graph_from_quads(q for g in graphs for q in store.quads(graph=g))
+    return validate(data, shapes_graph, index=index, fail_on=fail_on, max_results=max_results)
 
 
 def validate(
