@@ -23,7 +23,7 @@ from leapsld.bridge import graph_from_quads
 from leapsld.dataset import Dataset
 from leapsld.pipeline import build, validate_dataset
 from leapsld.settings import Settings
-from leapsld.shacl import Unsupported
+from leapsld.shacl import Unsupported, running
 from leapsld.validation import ValidationReport, ValidationResult
 
 from .conftest import ROOT
@@ -782,16 +782,14 @@ NODE_DATA = "\n".join(
 def test_the_reasons_of_a_failing_node_are_asked_only_for_the_listed_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leapsld import shacl
-
     asked: list[str] = []
-    real = shacl._details
+    real = running._details
 
     def spy(query, focus, check, inner):  # type: ignore[no-untyped-def]
         asked.append(focus)
         return real(query, focus, check, inner)
 
-    monkeypatch.setattr(shacl, "_details", spy)
+    monkeypatch.setattr(running, "_details", spy)
     d = dataset(tmp_path, NODE_SHAPES, NODE_DATA)
     everything = validate_dataset(d, engine="sparql", max_results=None)
     cut = validate_dataset(d, engine="sparql", max_results=2)

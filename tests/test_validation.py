@@ -1,17 +1,18 @@
-"""Validation reports: location of focus nodes (named and blank) and every rendering."""
+"""Validation reports: location of focus nodes (named and blank), order and verdict."""
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyoxigraph
+import pytest
 import rdflib
 
 from leapsld.bridge import graph_from_quads
 from leapsld.loading import SourceIndex, load_files
+from leapsld.rendering import render
 from leapsld.store import OxigraphStore
-from leapsld.validation import render, validate
+from leapsld.validation import validate, validate_in_store
 
 SHAPES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -87,42 +88,6 @@ def test_warnings_fail_only_when_asked(tmp_path: Path) -> None:
     assert "does not conform: 2 violation(s), 1 warning(s)" in report.summary()
 
 
-def test_renderings(tmp_path: Path) -> None:
-    report = check(tmp_path)
-    text = render(report, "text")
-    assert "people.ttl:5: Violation: A person needs a name." in text
-    assert "    path:  <https://example.org/name>" in text
-    data = json.loads(render(report, "json"))
-    assert data["conforms"] is False and len(data["results"]) == 3
-    suite = ET.fromstring(render(report, "junit"))
-    assert suite.get("failures") == "2" and len(suite.findall("testcase")) == 3
-    github = render(report, "github").splitlines()
-    assert (
-        "::error file=people.ttl,line=5,title=SHACL Violation::A person needs a name."
-        in github[1] + github[0]
-    )
-    assert any(line.startswith("::warning file=people.ttl,line=9,") for line in github)
-    graph = rdflib.Graph().parse(data=render(report, "turtle"), format="turtle")
-    assert len(list(graph.objects(None, rdflib.SH.result))) == 3  # and one nested sh:detail
-
-
-def test_a_report_listing_none_of_its_results_fails_in_junit(tmp_path: Path) -> None:
-    (tmp_path / "people.ttl").write_text(DATA)
-    store = OxigraphStore()
-    files = load_files(
-        [tmp_path / "people.ttl"], store, base_iri="https://w3id.org/leaps/", root=tmp_path
-    )
-    shapes = rdflib.Graph().parse(data=SHAPES, format="turtle")
-    report = validate(graph_from_quads(store), shapes, index=SourceIndex(files), max_results=0)
-    assert report.results == [] and not report.conforms
-    suite = ET.fromstring(render(report, "junit"))
-    assert suite.get("failures") == "1"
-    assert [c.get("name") for c in suite.iter("testcase")] == [
-        "data does not conform to the shapes"
-    ]
-    assert [child.tag for child in suite][-1] == "system-out"  # after the test cases
-
-
 def test_a_severity_of_the_shapes_own_is_listed_after_info(tmp_path: Path) -> None:
     custom = SHAPES.replace("sh:severity sh:Warning", "sh:severity ex:Notice")
     (tmp_path / "people.ttl").write_text(DATA)
@@ -133,3 +98,32 @@ def test_a_severity_of_the_shapes_own_is_listed_after_info(tmp_path: Path) -> No
     assert [r.severity for r in report.results][-1] == "https://example.org/Notice"
     for fmt in ("text", "json", "turtle", "junit", "github"):
         assert render(report, fmt)
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_only_the_given_graphs_of_a_store_are_validated(tmp_path: Path, engine: str) -> None:
+    (tmp_path / "people.ttl").write_text(DATA)
+    (tmp_path / "more.ttl").write_text(
+        "@prefix ex: <https://example.org/> . ex:other a ex:Person ."
+    )
+    store = OxigraphStore()
+    files = load_files(
+        [tmp_path / "people.ttl", tmp_path / "more.ttl"],
+        store,
+        base_iri="https://w3id.org/leaps/",
+        root=tmp_path,
+    )
+    shapes = OxigraphStore()
+    shapes.load(SHAPES.encode(), format=pyoxigraph.RdfFormat.TURTLE)
+
+    def focus_nodes(graphs: list[str]) -> set[str]:
+        report = validate_in_store(
+            store, graphs=graphs, shapes=shapes, index=SourceIndex(files), engine=engine
+        )
+        assert report.engine == engine
+        return {r.focus for r in report.results}
+
+    people = focus_nodes([files[0].graph])
+    assert "<https://example.org/nameless>" in people
+    assert "<https://example.org/other>" not in people
+    assert "<https://example.org/other>" in focus_nodes(store.graphs())

@@ -16,9 +16,10 @@ from .formats import by_name
 from .namespaces import jsonld_context, project_prefixes
 from .pipeline import build, validate_dataset
 from .query import run_query
+from .rendering import RENDER_FORMATS, render
 from .serialization import serialize_graph, serialize_results
 from .settings import Settings
-from .validation import MAX_RESULTS, RENDER_FORMATS, SEVERITIES, render
+from .validation import MAX_RESULTS, SEVERITIES
 
 _PATHS = click.Path(path_type=Path)
 

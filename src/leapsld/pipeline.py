@@ -9,15 +9,12 @@ build never replaces a good one.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph
-import rdflib
 
 from .atomic import locked
-from .bridge import from_rdflib, graph_from_quads, to_rdflib
 from .dataset import (
     DERIVED,
     MANIFEST,
@@ -33,9 +30,8 @@ from .loading import RawFile, find_files, load_raw, read_files
 from .memory import release_free_memory
 from .namespaces import inferred_graph
 from .settings import Settings
-from .shacl import Unsupported
 from .store import OxigraphStore
-from .validation import MAX_RESULTS, ValidationReport, validate, validate_store
+from .validation import MAX_RESULTS, ValidationReport, validate_in_store
 
 
 def build(
@@ -115,43 +111,17 @@ def validate_dataset(
     engine: str = "auto",
     max_results: int | None = MAX_RESULTS,
 ) -> ValidationReport:
-    """Validate the dataset's ontology, data (and inferred triples) against its shapes.
-
-    Args:
-        engine: ``sparql`` (the shapes compiled to queries on the store), ``pyshacl``, or
-            ``auto``: sparql unless the shapes use what it does not compile.
-        max_results: list at most this many results, count the rest (None: list all).
-    """
-    graphs = dataset.served_graphs
-    shapes: rdflib.Graph = graph_from_quads(dataset.shapes_store)
-    if engine != "pyshacl":
-        store = dataset.store
-        # The union of all graphs is the same data when nothing else is in the store, and
-        # Oxigraph reads it faster than a list of graphs.
-        only = None if set(graphs) == set(store.graphs()) else graphs
-
-        def query(text: str) -> pyoxigraph.QuerySolutions:
-            return store.query(text, default_graphs=only)  # type: ignore[return-value]
-
-        def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
-            for g in graphs:
-                for q in store.quads(None, None, from_rdflib(node), g):
-                    yield to_rdflib(q.subject)
-
-        try:
-            return validate_store(
-                query,
-                holders,
-                shapes,
-                index=dataset.index,
-                fail_on=fail_on,
-                max_results=max_results,
-            )
-        except Unsupported:
-            if engine == "sparql":
-                raise
-    data = graph_from_quads(q for g in graphs for q in dataset.store.quads(graph=g))
-    return validate(data, shapes, index=dataset.index, fail_on=fail_on, max_results=max_results)
+    """Validate the dataset's ontology, data (and inferred triples) against its shapes; the
+    engine is chosen, and results listed, as ``validation.validate_in_store`` says."""
+    return validate_in_store(
+        dataset.store,
+        graphs=dataset.served_graphs,
+        shapes=dataset.shapes_store,
+        index=dataset.index,
+        fail_on=fail_on,
+        engine=engine,
+        max_results=max_results,
+    )
 
 
 def _raise_unless_conforms(dataset: Dataset) -> None:

@@ -1,24 +1,26 @@
 """SHACL validation with reports that point back to the file and line.
 
 The shapes are compiled to SPARQL and run on the store (``shacl``) when they can be; pyshacl,
-the reference engine, runs when they use something the compiler does not cover. Engines report
-focus nodes, not where they are written; a data maintainer reading a CI log needs
-``data/projects.ttl:42``, so every result is located through the ``SourceIndex``.
+the reference engine, runs when they use something the compiler does not cover
+(``validate_in_store`` makes that choice). Engines report focus nodes, not where they are
+written; a data maintainer reading a CI log needs ``data/projects.ttl:42``, so every result is
+located through the ``SourceIndex``.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from xml.sax.saxutils import escape, quoteattr
+from dataclasses import dataclass, field
 
+import pyoxigraph
 import rdflib
 from rdflib.namespace import SH
 
 from . import shacl
+from .bridge import from_rdflib, graph_from_quads, to_rdflib
 from .loading import SourceIndex
+from .store import Store
 
 SEVERITIES = shacl.SEVERITIES
 #: Results listed by default; the rest are counted. A broken file of a million triples can
@@ -82,6 +84,62 @@ class ValidationReport:
         if hidden:
             line += f" ({len(self.results)} listed, {hidden} more not listed)"
         return line
+
+
+def validate_in_store(
+    store: Store,
+    *,
+    graphs: Sequence[str],
+    shapes: Store,
+    index: SourceIndex | None = None,
+    fail_on: str = "Violation",
+    engine: str = "auto",
+    max_results: int | None = MAX_RESULTS,
+) -> ValidationReport:
+    """Validate some graphs of a store against shapes, choosing the engine.
+
+    Args:
+        store: holds the data.
+        graphs: the graphs validated together, as one data graph (the ontology's included, so
+            classes resolve); the store's other graphs are left out.
+        shapes: holds the SHACL shapes graph (every quad of it is read).
+        index: where subjects are described, to locate each result.
+        fail_on: the lowest severity that makes the data non-conformant.
+        engine: ``sparql`` (the shapes compiled to queries on the store), ``pyshacl``, or
+            ``auto``: sparql unless the shapes use what it does not compile.
+        max_results: list at most this many results, count the rest (None: list all).
+
+    Raises:
+        shacl.Unsupported: ``engine="sparql"`` and the shapes need pyshacl.
+    """
+    shapes_graph = graph_from_quads(shapes.quads())
+    if engine != "pyshacl":
+        # The union of all graphs is the same data when nothing else is in the store, and
+        # Oxigraph reads it faster than a list of graphs.
+        only = None if set(graphs) == set(store.graphs()) else graphs
+
+        def query(text: str) -> pyoxigraph.QuerySolutions:
+            return store.query(text, default_graphs=only)  # type: ignore[return-value]
+
+        def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
+            for g in graphs:
+                for q in store.quads(None, None, from_rdflib(node), g):
+                    yield to_rdflib(q.subject)
+
+        try:
+            return validate_store(
+                query,
+                holders,
+                shapes_graph,
+                index=index,
+                fail_on=fail_on,
+                max_results=max_results,
+            )
+        except shacl.Unsupported:
+            if engine == "sparql":
+                raise
+    data = graph_from_quads(q for g in graphs for q in store.quads(graph=g))
+    return validate(data, shapes_graph, index=index, fail_on=fail_on, max_results=max_results)
 
 
 def validate(
@@ -300,113 +358,3 @@ def _show_path(g: rdflib.Graph, path: rdflib.term.Node) -> str:
     if (path, rdflib.RDF.first, None) in g:
         return "/".join(_show_path(g, p) for p in rdflib.collection.Collection(g, path))
     return _show(path)
-
-
-# Renderings ---------------------------------------------------------------------------------
-
-
-def render(report: ValidationReport, fmt: str) -> str:
-    """The report as ``text``, ``json``, ``turtle``, ``junit`` or ``github`` annotations."""
-    return _RENDERERS[fmt](report)
-
-
-RENDER_FORMATS: Sequence[str] = ("text", "json", "turtle", "junit", "github")
-
-
-def _text(report: ValidationReport) -> str:
-    lines = []
-    for r in report.results:
-        lines.append(f"{r.where}: {r.severity}: {r.message}")
-        lines.append(f"    focus: {r.focus}")
-        if r.path:
-            lines.append(f"    path:  {r.path}")
-        if r.value:
-            lines.append(f"    value: {r.value}")
-        lines.append(f"    shape: {r.shape}")
-    lines.append(report.summary())
-    return "\n".join(lines) + "\n"
-
-
-def _json(report: ValidationReport) -> str:
-    return (
-        json.dumps(
-            {
-                "conforms": report.conforms,
-                "counts": report.counts,
-                "not_listed": report.omitted,
-                "results": [asdict(r) for r in report.results],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-
-
-def _turtle(report: ValidationReport) -> str:
-    graph = report.report_graph if report.report_graph is not None else rdflib.Graph()
-    graph.bind("sh", SH)
-    return graph.serialize(format="turtle")
-
-
-def _junit(report: ValidationReport) -> str:
-    c = Counter(r.severity for r in report.results)  # the listed ones: each is a test case
-    failures = c["Violation"]
-    warnings = sum(n for severity, n in c.items() if severity not in ("Violation", "Info"))
-    cases = []
-    for r in report.results:
-        name = quoteattr(f"{r.where} {r.focus} {r.path or ''}".strip())
-        body = escape(
-            f"{r.message}\nfocus: {r.focus}\npath: {r.path}\nvalue: {r.value}\nshape: {r.shape}"
-        )
-        tag = "failure" if r.severity == "Violation" else "system-out"
-        attrs = (
-            f" message={quoteattr(r.message)} type={quoteattr(r.severity)}"
-            if tag == "failure"
-            else ""
-        )
-        cases.append(
-            f'  <testcase classname="shacl.{r.severity}" name={name}>\n    <{tag}{attrs}>{body}</{tag}>\n  </testcase>'
-        )
-    if not report.results:
-        if report.conforms:
-            cases.append('  <testcase classname="shacl" name="data conforms to the shapes"/>')
-        else:  # every result counted, none listed (max_results=0)
-            failures = 1
-            summary = quoteattr(report.summary())
-            cases.append(
-                f'  <testcase classname="shacl" name="data does not conform to the shapes">\n'
-                f'    <failure message={summary} type="Violation"/>\n  </testcase>'
-            )
-    if report.omitted:  # after the test cases, where the JUnit schema puts it
-        cases.append(f"  <system-out>{escape(report.summary())}</system-out>")
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuite name="leapsld validate" tests="{max(len(report.results), 1)}" '
-        f'failures="{failures}" errors="0" skipped="0" warnings="{warnings}">\n'
-        + "\n".join(cases)
-        + "\n</testsuite>\n"
-    )
-
-
-def _github(report: ValidationReport) -> str:
-    level = {"Violation": "error", "Warning": "warning", "Info": "notice"}
-    lines = []
-    for r in report.results:
-        location = ",".join(
-            part
-            for part in (f"file={r.file}" if r.file else "", f"line={r.line}" if r.line else "")
-            if part
-        )
-        message = f"{r.message} (focus {r.focus}" + (f", path {r.path}" if r.path else "") + ")"
-        message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        head = (
-            f"::{level.get(r.severity, 'notice')} "
-            + (location + "," if location else "")
-            + f"title=SHACL {r.severity}"
-        )
-        lines.append(f"{head}::{message}")
-    lines.append(report.summary())
-    return "\n".join(lines) + "\n"
-
-
-_RENDERERS = {"text": _text, "json": _json, "turtle": _turtle, "junit": _junit, "github": _github}

@@ -1,20 +1,14 @@
-"""SHACL Core compiled to SPARQL and run on the store itself.
-
-pyshacl walks an rdflib graph focus node by focus node, and re-parses a SPARQL constraint for
-each one: about 45 s for 100k triples here, hours for a million, and the data must first be
-copied into rdflib. Compiled, each constraint of each shape becomes one query that finds all
-its violations at once, evaluated by Oxigraph over the very store that will be served: a few
-seconds for a million triples.
+"""SHACL Core stated in SPARQL: each constraint of each shape as one pattern matching exactly
+its violations.
 
 The compiler covers the SHACL Core components that can be stated exactly in SPARQL (targets,
 property paths, value type, cardinality, value range, string, language, logical, shape-based
 and closed-shape constraints) and SPARQL-based constraints on focus nodes whose ``$this`` can
-be bound by a join. Anything else raises ``Unsupported`` naming the construct, and the caller
-falls back to pyshacl, so a shapes file never silently loses a check.
+be bound by a join (``prebinding``). Anything else raises ``Unsupported`` naming the construct,
+and the caller falls back to pyshacl, so a shapes file never silently loses a check.
 
-pyshacl is the reference: ``tests/test_shacl.py`` checks the two engines give the same results
-construct by construct, and ``tests/test_shacl_w3c.py`` runs the W3C test suite. Where pyshacl
-departs from the SHACL specification, the compiled engine follows the specification:
+Where pyshacl departs from the SHACL specification, the compiled engine follows the
+specification:
 
 - ``sh:datatype`` checks the lexical form of dates, times, durations and the ``xsd:g*`` types
   (rdflib takes ``"x"^^xsd:gYear``, and ``"2020-01-01"^^xsd:dateTime``, for well-formed);
@@ -32,25 +26,17 @@ literals in canonical form (``"4.0"^^xsd:decimal`` as ``"4"``), which results th
 from __future__ import annotations
 
 import itertools
-import os
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pyoxigraph
 import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .bridge import from_rdflib, to_rdflib
-
-if TYPE_CHECKING:
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-Node = rdflib.term.Node
+from .model import Node, Unsupported, deactivated, is_class, is_true, show, targeted_shapes
+from .prebinding import check_prebinding
 
 #: Parameters that say nothing about conformance (or are read along with the ones that do).
 _NON_VALIDATING = {
@@ -182,10 +168,6 @@ _ALLOWED_SEVERITIES = {SH.Warning, SH.Info}
 _MAX_COUNT_JOIN = 4  # up to this many distinct values are counted with a join, not an aggregate
 
 
-class Unsupported(Exception):
-    """The shapes use something this compiler does not state in SPARQL (pyshacl takes over)."""
-
-
 @dataclass
 class Check:
     """One constraint of one shape, as a SPARQL pattern that matches exactly its violations.
@@ -210,17 +192,6 @@ class Check:
     #: The variable bound to the node results name as focus, when it is not ``?this``: the
     #: value nodes of a property shape are the focus nodes of its own property shapes.
     reported: str | None = None
-
-
-@dataclass
-class Violation:
-    """One result found by a compiled check (terms in rdflib, for the report graph)."""
-
-    check: Check
-    focus: Node
-    value: Node | None
-    bindings: dict[str, Node] = field(default_factory=dict)
-    details: list[Violation] = field(default_factory=list)
 
 
 class Compiler:
@@ -258,51 +229,10 @@ class Compiler:
 
     # Targets ---------------------------------------------------------------------------
 
-    def targeted_shapes(self) -> list[Node]:
-        """Every shape with a target, explicit or implicit (a shape that is also a class)."""
-        g = self.g
-        if any(g.subjects(SH.target, None)):
-            raise Unsupported("sh:target (SPARQL-based targets)")
-        if any(g.subjects(RDF.type, SH.ConstraintComponent)) or any(g.subjects(SH.parameter, None)):
-            raise Unsupported("constraint components declared in the shapes (sh:parameter)")
-        shapes: set[Node] = set()
-        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
-            shapes.update(g.subjects(p, None))
-        shapes.update(s for s in self._all_shapes() if self._is_class(s))
-        return sorted(
-            (s for s in shapes if not self._deactivated(s)), key=lambda n: (type(n).__name__, n)
-        )
-
-    def _all_shapes(self) -> set[Node]:
-        """The nodes pyshacl takes for shapes: typed so, or where a shape is expected."""
-        g = self.g
-        found: set[Node] = set()
-        for kind in (SH.NodeShape, SH.PropertyShape):
-            found.update(g.subjects(RDF.type, kind))
-        for p in (SH.property, SH.node):
-            found.update(g.subjects(p, None))
-        for p in (SH.property, SH.node, SH["not"], SH.qualifiedValueShape):
-            found.update(g.objects(None, p))
-        for p in (SH["and"], SH["or"], SH.xone):
-            for members in g.objects(None, p):
-                found.update(Collection(g, members))
-        return found
-
-    def _is_class(self, shape: Node) -> bool:
-        """``shape`` is typed rdfs:Class or a subclass of it (an implicit class target)."""
-        classes = {RDFS.Class} | set(
-            self.g.transitive_subjects(RDFS.subClassOf, RDFS.Class)  # type: ignore[arg-type]
-        )
-        if not any(t in classes for t in self.g.objects(shape, RDF.type)):
-            return False
-        if not isinstance(shape, rdflib.URIRef):
-            raise Unsupported(f"a blank node shape that is also a class ({shape})")
-        return True
-
     def focus(self, shape: Node) -> str:
         """A pattern binding ``?this`` to each focus node of ``shape`` (duplicates possible)."""
         classes = list(self.g.objects(shape, SH.targetClass))
-        if self._is_class(shape):
+        if is_class(self.g, shape):
             classes.append(shape)
         parts = [f"{{ {self.instance_of('?this', c)} }}" for c in classes]
         nodes = [_term(n) for n in self.g.objects(shape, SH.targetNode)]
@@ -316,10 +246,10 @@ class Compiler:
 
     def checks(self, shape: Node, this: str = "?this") -> list[Check]:
         """Every check of ``shape`` (and of its property shapes) for the focus ``this``."""
-        if self._deactivated(shape):
+        if deactivated(self.g, shape):
             return []
         if shape in self._stack:
-            raise Unsupported(f"recursive shapes ({_show(self.g, shape)})")
+            raise Unsupported(f"recursive shapes ({show(self.g, shape)})")
         self._stack.append(shape)
         try:
             self._check_parameters(shape)
@@ -330,7 +260,7 @@ class Compiler:
                 out = self._value_checks(shape, this, None, this)
                 for prop in self.g.objects(shape, SH.property):
                     if self.g.value(prop, SH.path) is None:
-                        raise Unsupported(f"sh:property {_show(self.g, prop)} has no sh:path")
+                        raise Unsupported(f"sh:property {show(self.g, prop)} has no sh:path")
                     out += self.checks(prop, this)
             return out
         finally:
@@ -368,7 +298,7 @@ class Compiler:
             out.append(check)
         for prop in self.g.objects(shape, SH.property):
             if self.g.value(prop, SH.path) is None:
-                raise Unsupported(f"sh:property {_show(self.g, prop)} has no sh:path")
+                raise Unsupported(f"sh:property {show(self.g, prop)} has no sh:path")
             node = self._var()
             for check in self.checks(prop, node):
                 check.pattern = f"{step(node)} {check.pattern}"
@@ -389,7 +319,7 @@ class Compiler:
             count = _count(n, "sh:maxCount")
             out.append(self._check(shape, "maxCount", self._distinct(step, count + 1), path_node))
         for flag in self.g.objects(shape, SH.uniqueLang):
-            if _is_true(flag):
+            if is_true(flag):
                 a, b = self._var(), self._var()
                 check = self._check(
                     shape,
@@ -411,7 +341,7 @@ class Compiler:
                 self._check(shape, "hasValue", f"FILTER NOT EXISTS {{ {found} }}", path_node)
             )
         for q in self.g.objects(shape, SH.qualifiedValueShape):
-            if _is_true(self.g.value(shape, SH.qualifiedValueShapesDisjoint)):
+            if is_true(self.g.value(shape, SH.qualifiedValueShapesDisjoint)):
                 raise Unsupported("sh:qualifiedValueShapesDisjoint")
             for n in self.g.objects(shape, SH.qualifiedMinCount):
                 count = _count(n, "sh:qualifiedMinCount")
@@ -449,7 +379,7 @@ class Compiler:
             add("datatype", f"!({_datatype(d, v)})")
         for k in g.objects(shape, SH.nodeKind):
             if k not in _NODE_KINDS:
-                raise Unsupported(f"sh:nodeKind {_show(g, k)}")
+                raise Unsupported(f"sh:nodeKind {show(g, k)}")
             add("nodeKind", "!" + _NODE_KINDS[k].format(v=v))
         for p, op in _RANGES.items():
             for bound in g.objects(shape, p):
@@ -484,7 +414,7 @@ class Compiler:
         for members in g.objects(shape, SH.xone):
             tests = [f"IF({self.conforms(s, v)}, 1, 0)" for s in Collection(g, members)]
             add("xone", "(" + (" + ".join(tests) or "0") + ") != 1")
-        if _is_true(g.value(shape, SH.closed)):
+        if is_true(g.value(shape, SH.closed)):
             out.append(self._closed(shape, v))
         for constraint in g.objects(shape, SH.sparql):
             sparql = self._sparql(shape, constraint, v, this, path)
@@ -513,7 +443,7 @@ class Compiler:
         """A SPARQL-based constraint, run with the focus nodes joined in at the top of its query."""
         if v != "?this" or this != "?this" or path is not None:
             raise Unsupported("sh:sparql inside another shape or on a property shape")
-        if self._deactivated(constraint):
+        if deactivated(self.g, constraint):
             return None
         select = self.g.value(constraint, SH.select)
         if select is None:
@@ -522,7 +452,7 @@ class Compiler:
         if re.search(r"[?$](currentShape|shapesGraph|PATH|failure)\b", text):
             raise Unsupported("sh:sparql using $currentShape, $shapesGraph, $PATH or ?failure")
         prologue = self._prefixes(constraint)
-        _check_prebinding(prologue, text)
+        check_prebinding(prologue, text)
         check = self._check(shape, "sparql", text, None)
         check.constraint = constraint
         check.prologue = prologue
@@ -624,7 +554,7 @@ class Compiler:
         alternatives = g.value(node, SH.alternativePath)
         if alternatives is not None:
             return "(" + "|".join(self.path(p) for p in Collection(g, alternatives)) + ")"
-        raise Unsupported(f"the path {_show(g, node)}")
+        raise Unsupported(f"the path {show(g, node)}")
 
     def _check_parameters(self, shape: Node) -> None:
         for p in set(self.g.predicates(shape, None)):
@@ -633,143 +563,11 @@ class Compiler:
                 if name not in _COMPONENTS and name not in _NON_VALIDATING and name != "closed":
                     raise Unsupported(f"sh:{name}")
 
-    def _deactivated(self, node: Node) -> bool:
-        return _is_true(self.g.value(node, SH.deactivated))
-
     def _var(self) -> str:
         return f"?v{next(self._fresh)}"
 
 
 _RDF_TYPE = f"<{RDF.type}>"
-_THIS = rdflib.Variable("this")
-_FOCUS_MARKER = rdflib.URIRef("urn:x-leapsld:focus-nodes")
-#: What a SPARQL query's text holds that may contain a brace (comments, strings and IRIs),
-#: and a brace.
-_SKIPPED = re.compile(
-    r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|'
-    r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n]|\\.)*"|'
-    r"'(?:[^'\\\n]|\\.)*'|"
-    r'<[^<>"{}|^`\\\s]*>|\{',
-    re.S,
-)
-
-
-def _inject(select: str, block: str) -> str:
-    """``select`` with ``block`` put first in its WHERE clause (the first brace in its text)."""
-    for m in _SKIPPED.finditer(select):
-        if m.group() == "{":
-            return f"{select[: m.end()]} {block} {select[m.end() :]}"
-    raise Unsupported("sh:select without a WHERE clause")
-
-
-def _check_prebinding(prologue: str, select: str) -> None:
-    """Raise ``Unsupported`` unless joining the focus nodes in first gives pre-binding's results.
-
-    SHACL pre-binds ``$this`` to each focus node in turn (pyshacl runs the query once per
-    node). Run once for all of them, with the focus nodes as the first pattern of the WHERE
-    clause, the query gives the same solutions when every use of ``$this`` is where it is
-    bound: in triple patterns, in the top group's filters and binds, and in nested patterns
-    only under the same rule (a nested group, OPTIONAL, UNION or sub-select is evaluated on its
-    own before it is joined). Anything else (MINUS, VALUES, LIMIT, GRAPH, a sub-select that
-    does not return ``$this``, a filter on ``$this`` where it is not bound) is left to pyshacl.
-    """
-    from rdflib.plugins.sparql import prepareQuery
-
-    probe = f"{prologue}\n{_inject(select, f'?this <{_FOCUS_MARKER}> ?this .')}"
-    try:
-        algebra = prepareQuery(probe).algebra
-    except Exception as e:  # pyparsing and rdflib raise many kinds
-        raise Unsupported(f"a sh:select rdflib cannot parse ({e})") from e
-    if algebra.name != "SelectQuery":
-        raise Unsupported("sh:select that is not a SELECT query")
-    top = algebra.p
-    while top.name in ("Distinct", "Reduced", "OrderBy"):
-        top = top.p
-    if top.name != "Project":
-        raise Unsupported(f"sh:select with {top.name} (LIMIT or OFFSET apply per focus node)")
-    if _THIS not in top.PV:
-        raise Unsupported("sh:select that does not return $this")
-    if not _on_top(top.p):
-        raise Unsupported("sh:select whose WHERE clause is not its first group")
-    if not _exact(top.p)[0]:
-        raise Unsupported("sh:select using $this where joining cannot pre-bind it")
-
-
-def _on_top(node: CompValue) -> bool:
-    """The focus marker is in the query's top group (not in a nested or sub-query)."""
-    name = node.name
-    if name == "BGP":
-        return any(t[1] == _FOCUS_MARKER for t in node.triples)
-    if name == "Join":
-        return _on_top(node.p1) or _on_top(node.p2)
-    if name == "LeftJoin":
-        return _on_top(node.p1)
-    if name in ("Filter", "Extend", "Group", "AggregateJoin"):
-        return _on_top(node.p)
-    return False
-
-
-def _exact(node: CompValue) -> tuple[bool, bool]:
-    """Whether the pattern, joined with ``$this``, gives what ``$this`` pre-bound gives; and
-    whether each of its solutions binds ``$this``."""
-    name = node.name
-    if name == "BGP":
-        return True, any(_THIS in (t[0], t[1], t[2]) for t in node.triples)
-    if name == "Join":
-        (e1, c1), (e2, c2) = _exact(node.p1), _exact(node.p2)
-        return e1 and e2, c1 or c2
-    if name == "Union":
-        (e1, c1), (e2, c2) = _exact(node.p1), _exact(node.p2)
-        return e1 and e2, c1 and c2
-    if name == "LeftJoin":
-        (e1, c1), (e2, _) = _exact(node.p1), _exact(node.p2)
-        right = _mentions(node.p2) or _mentions(node.expr)
-        return e1 and (not right or (c1 and e2)), c1
-    if name == "Filter":
-        e, c = _exact(node.p)
-        return e and (c or not _mentions(node.expr)), c
-    if name == "Extend":
-        e, c = _exact(node.p)
-        if isinstance(node.expr, rdflib.Variable) and str(node.expr).startswith("__agg_"):
-            return e, c  # rdflib's rewriting of a grouped variable
-        if node.var == _THIS:
-            return False, c
-        return e and (c or not _mentions(node.expr)), c
-    if name == "AggregateJoin":
-        group = node.p
-        e, c = _exact(group.p)
-        if not _mentions(group.p):
-            return e, False
-        grouped = _THIS in list(group.expr or [])
-        return e and c and grouped, c and grouped
-    if name in ("Distinct", "Reduced", "OrderBy", "Project"):
-        return _exact(node.p)
-    if name == "ToMultiSet":
-        inner = node.p
-        limited = False
-        while inner.name in ("Distinct", "Reduced", "OrderBy", "Slice"):
-            limited = limited or inner.name == "Slice"
-            inner = inner.p
-        if inner.name != "Project":
-            raise Unsupported(f"{inner.name} in a sh:select (VALUES is not allowed there)")
-        if _THIS not in inner.PV:
-            return not _mentions(inner.p), False
-        e, c = _exact(inner.p)
-        return e and not (limited and _mentions(inner.p)), c
-    raise Unsupported(f"{name} in a sh:select")
-
-
-def _mentions(x: object) -> bool:
-    """``$this`` occurs in the algebra or expression ``x``."""
-    if isinstance(x, rdflib.Variable):
-        return x == _THIS
-    if isinstance(x, dict):
-        return any(_mentions(v) for k, v in x.items() if not str(k).startswith("_"))
-    if isinstance(x, list | tuple | set):
-        return any(_mentions(v) for v in x)
-    return False
-
 
 _SUBCLASS = f"<{RDFS.subClassOf}>"
 
@@ -816,11 +614,6 @@ def _regex_arguments(pattern: str, flags: Node | None) -> str:
     return args
 
 
-def _is_true(node: Node | None) -> bool:
-    """``node`` is ``true`` (only that literal switches a boolean parameter on: not ``"1"``)."""
-    return isinstance(node, rdflib.Literal) and node.datatype == XSD.boolean and str(node) == "true"
-
-
 def _count(n: Node, what: str) -> int:
     try:
         return int(n)  # type: ignore[call-overload]
@@ -847,11 +640,7 @@ def _string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _show(g: rdflib.Graph, node: Node) -> str:
-    return node.n3(g.namespace_manager) if isinstance(node, rdflib.URIRef) else str(node)
-
-
-# Running ----------------------------------------------------------------------------------
+# The compiled shapes -------------------------------------------------------------------------
 
 
 @dataclass
@@ -882,349 +671,8 @@ def compile_shapes(shapes: rdflib.Graph, query: QueryFn | None = None) -> Plan:
         return [c.value for c in found]
 
     compiler = Compiler(shapes, subclasses if query is not None else None)
-    targets = [(s, compiler.focus(s), compiler.checks(s)) for s in compiler.targeted_shapes()]
+    targets = [(s, compiler.focus(s), compiler.checks(s)) for s in targeted_shapes(shapes)]
     return Plan(shapes, targets, compiler)
 
 
 QueryFn = Callable[[str], pyoxigraph.QuerySolutions]
-
-
-class Violations(list[Violation]):
-    """The results ``run`` found, and how many more it counted but did not read, by severity
-    (``Violation``, ``Warning``, ``Info``): see its ``limit``."""
-
-    def __init__(self, found: Iterable[Violation] = (), omitted: dict[str, int] | None = None):
-        super().__init__(found)
-        self.omitted: dict[str, int] = omitted or {}
-
-
-def run(
-    plan: Plan, query: QueryFn, *, threads: int | None = None, limit: int | None = None
-) -> Violations:
-    """Evaluate the plan in two passes, in parallel (Oxigraph releases the GIL).
-
-    First, which focus nodes of each shape fail any of its checks: one pass over the focus
-    nodes per group of checks, the cheap question for data that conforms. Then, only for the
-    shapes with failing nodes, each check's full results for just those nodes.
-
-    With a ``limit``, at most that many results are read (the most severe first) and the rest
-    are only counted: a file where every resource breaks a shape gives hundreds of thousands of
-    results, and reading each into a report took minutes and gigabytes for nobody to read.
-    """
-    jobs: list[tuple[Node, str, list[Check]]] = []
-    direct: list[tuple[str, Check]] = []
-    for shape, focus, checks in plan.targets:
-        plain = [c for c in checks if c.constraint is None]
-        direct += [(focus, c) for c in checks if c.constraint is not None]
-        for start in range(0, len(plain), _CHECKS_PER_PASS):
-            jobs.append((shape, focus, plain[start : start + _CHECKS_PER_PASS]))
-    workers = threads or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        failing = list(pool.map(lambda job: _failing(query, job[1], job[2]), jobs))
-        second: list[tuple[str, Check]] = list(direct)
-        for (_shape, focus, checks), nodes in zip(jobs, failing, strict=True):
-            if nodes:
-                narrowed = _narrow(focus, nodes)
-                second += [(narrowed, c) for c in checks]
-        found = list(pool.map(lambda job: _evaluate(query, *job, limit=limit), second))
-        violations = [v for batch, _ in found for v in batch]
-        omitted: dict[str, int] = {}
-        if limit is not None:
-            totals = Counter[str]()
-            for (_focus, check), (_batch, total) in zip(second, found, strict=True):
-                totals[severity_name(check.severity)] += total
-            violations.sort(key=_listing_order)
-            del violations[limit:]
-            kept = Counter(severity_name(v.check.severity) for v in violations)
-            omitted = {k: n - kept[k] for k, n in totals.items() if n > kept[k]}
-        # For sh:node, why each listed failing value does not conform: its results for that
-        # shape, asked only for the focus nodes listed when the listing is cut.
-        listed: dict[int, list[Violation]] = {}
-        for v in violations:
-            if v.value is not None:
-                listed.setdefault(id(v.check), []).append(v)
-        nested = [
-            (focus if limit is None else _narrow_to(focus, check, listed[id(check)]), check, inner)
-            for focus, check in second
-            if check.nested is not None and check.value is not None and id(check) in listed
-            for inner in plan.compiler.checks(check.nested, check.value)
-        ]
-        explained = list(pool.map(lambda job: _details(query, *job), nested))
-    details: dict[tuple[int, Node], list[Violation]] = {}
-    for (_focus, check, _inner), batch in zip(nested, explained, strict=True):
-        for value, detail in batch:
-            details.setdefault((id(check), value), []).append(detail)
-    for v in violations:
-        if v.value is not None:
-            v.details = details.get((id(v.check), v.value), [])
-    return Violations(violations, omitted)
-
-
-#: The SHACL severities, most severe first, by ``severity_name``.
-SEVERITIES = ("Violation", "Warning", "Info")
-
-
-def severity_name(severity: Node | None) -> str:
-    """``Violation``, ``Warning``, ``Info``: what follows the ``#`` of a severity (a severity
-    of the shapes' own without one keeps its whole IRI)."""
-    return str(severity).rsplit("#", 1)[-1]
-
-
-def severity_rank(name: str) -> int:
-    """Violation, Warning, Info, then any severity of the shapes' own."""
-    return SEVERITIES.index(name) if name in SEVERITIES else len(SEVERITIES)
-
-
-def _listing_order(v: Violation) -> tuple[int, str]:
-    """The most severe first, then by focus node: the same listing on every run."""
-    return severity_rank(severity_name(v.check.severity)), str(v.focus)
-
-
-def _narrow_to(focus: str, check: Check, listed: list[Violation]) -> str:
-    """The focus pattern for just the focus nodes of ``listed`` (see ``_narrow``)."""
-    if check.reported:  # the listed focus nodes are not the pattern's ?this
-        return focus
-    return _narrow(focus, [from_rdflib(n) for n in sorted({v.focus for v in listed})])
-
-
-_CHECKS_PER_PASS = 6
-_NARROW_LIMIT = 2000
-
-
-def _failing(
-    query: QueryFn, focus: str, checks: list[Check]
-) -> list[pyoxigraph.NamedNode | pyoxigraph.BlankNode]:
-    """The focus nodes that fail at least one of ``checks``."""
-    union = " UNION ".join(f"{{ {c.pattern} }}" for c in checks)
-    text = f"SELECT DISTINCT ?this WHERE {{ {focus} FILTER EXISTS {{ {union} }} }}"
-    return [row[0] for row in _select(query, text)[1]]  # type: ignore[misc]
-
-
-Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
-
-
-def _select(query: QueryFn, text: str) -> tuple[list[str], list[list[Term | None]]]:
-    """Run a SELECT query and read its rows, all in this thread.
-
-    pyoxigraph's results must be dropped in the thread that made them: none may outlive this
-    function, not even in the traceback of an exception raised while they are read.
-    """
-    try:
-        solutions = query(text)
-    except SyntaxError as e:  # a bug here or in a SPARQL constraint of the shapes
-        raise Unsupported(f"{e} in the compiled query:\n{text}") from e
-    names: list[str] = []
-    rows: list[list[Term | None]] = []
-    failure: str | None = None
-    row = None
-    try:
-        names = [v.value for v in solutions.variables]
-        for row in solutions:
-            rows.append([row[name] for name in names])
-    except RuntimeError as e:  # Oxigraph cannot evaluate it (an unknown function...)
-        failure = str(e)
-    finally:
-        del solutions, row
-    if failure is not None:
-        raise Unsupported(f"{failure} in the compiled query:\n{text}")
-    return names, rows
-
-
-def _narrow(focus: str, nodes: list) -> str:  # type: ignore[type-arg]
-    """The focus pattern for just ``nodes`` when they can be named, else the whole pattern."""
-    if len(nodes) > _NARROW_LIMIT or not all(isinstance(n, pyoxigraph.NamedNode) for n in nodes):
-        return focus
-    return "VALUES ?this { " + " ".join(str(n) for n in nodes) + " }"
-
-
-def _query_text(focus: str, check: Check) -> str:
-    if check.constraint is not None:
-        # A SPARQL-based constraint: its own SELECT, the focus nodes first in its WHERE clause.
-        block = f"{{ SELECT DISTINCT ?this WHERE {{ {focus} }} }}"
-        return f"{check.prologue}\n{_inject(check.pattern, block)}"
-    return (
-        f"SELECT DISTINCT ?this {_projection(check)} WHERE {{ "
-        f"{{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} {check.pattern} }}"
-    )
-
-
-def _projection(check: Check) -> str:
-    """What a result of ``check`` names besides its focus node."""
-    projection = f"({check.value} AS ?value)" if check.value else ""
-    if check.reported:
-        projection += f" ({check.reported} AS ?reportedFocus)"
-    if check.group_by_lang:
-        projection += " ?lang"
-    if check.component == str(SH.ClosedConstraintComponent):
-        projection += " ?closedPath"
-    return projection
-
-
-def _evaluate(
-    query: QueryFn, focus: str, check: Check, *, limit: int | None = None
-) -> tuple[list[Violation], int]:
-    """The results of ``check`` (at most ``limit`` read, when the check allows it), and how
-    many there are in all."""
-    text = _query_text(focus, check)
-    if limit is None or check.constraint is not None:  # a SPARQL constraint has its own form
-        found = list(_violations(check, *_select(query, text)))
-        return found, len(found)
-    names, rows = _select(query, f"{text} ORDER BY ?this LIMIT {limit + 1}")
-    found = list(_violations(check, names, rows))
-    if len(rows) <= limit:
-        return found, len(found)
-    _, counted = _select(query, f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {text} }} }}")
-    return found[:limit], int(counted[0][0].value)  # type: ignore[union-attr]
-
-
-def _violations(
-    check: Check, names: list[str], rows: list[list[Term | None]]
-) -> Iterator[Violation]:
-    seen: set[tuple[tuple[str, Node], ...]] = set()
-    for row in rows:
-        bindings = {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None}
-        focus_node = bindings.get("reportedFocus" if check.reported else "this")
-        if focus_node is None:
-            continue
-        if check.constraint is not None:
-            key = tuple(sorted(bindings.items()))
-            if key in seen:  # as pyshacl, one result for each distinct solution
-                continue
-            seen.add(key)
-            value = bindings.get("value", focus_node)
-        else:
-            value = bindings.get("value")
-        yield Violation(check, focus_node, value, bindings)
-
-
-def _details(
-    query: QueryFn, focus: str, check: Check, inner: Check
-) -> list[tuple[Node, Violation]]:
-    """The results of ``inner``, a check of the shape of the sh:node ``check``, for each value
-    that fails ``check`` (named or blank, so found in the same query)."""
-    text = (
-        f"SELECT DISTINCT ({check.value} AS ?failing) {_projection(inner)} WHERE {{ "
-        f"{{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} {check.pattern} {inner.pattern} }}"
-    )
-    names, rows = _select(query, text)
-    found = []
-    for row in rows:
-        bindings = {n: to_rdflib(t) for n, t in zip(names, row, strict=True) if t is not None}
-        failing = bindings.pop("failing")
-        node = bindings.get("reportedFocus", failing)
-        found.append((failing, Violation(inner, node, bindings.get("value"), bindings)))
-    return found
-
-
-# The report graph ---------------------------------------------------------------------------
-
-
-def report_graph(
-    plan: Plan, violations: Sequence[Violation], *, conforms: bool = True
-) -> rdflib.Graph:
-    """The SHACL validation report, as pyshacl would write it (``conforms=False`` when results
-    were counted but left out of ``violations``)."""
-    g = rdflib.Graph()
-    g.namespace_manager = plan.shapes.namespace_manager
-    report = rdflib.BNode()
-    g.add((report, RDF.type, SH.ValidationReport))
-    g.add((report, SH.conforms, rdflib.Literal(conforms and not violations)))
-    for v in violations:
-        g.add((report, SH.result, _add_result(g, plan, v)))
-    return g
-
-
-def _add_result(g: rdflib.Graph, plan: Plan, v: Violation) -> rdflib.BNode:
-    node = rdflib.BNode()
-    check = v.check
-    g.add((node, RDF.type, SH.ValidationResult))
-    g.add((node, SH.focusNode, v.focus))
-    g.add((node, SH.resultSeverity, check.severity))
-    g.add((node, SH.sourceShape, check.shape))
-    g.add((node, SH.sourceConstraintComponent, rdflib.URIRef(check.component)))
-    if check.constraint is not None:
-        g.add((node, SH.sourceConstraint, check.constraint))
-    path = v.bindings.get("closedPath") or v.bindings.get("path") or check.path
-    if path is not None:
-        g.add((node, SH.resultPath, path))
-        _copy_path(plan.shapes, g, path)
-    if v.value is not None:
-        g.add((node, SH.value, v.value))
-    for message in _messages(plan, v):
-        g.add((node, SH.resultMessage, message))
-    for detail in v.details:
-        g.add((node, SH.detail, _add_result(g, plan, detail)))
-    return node
-
-
-def _copy_path(source: rdflib.Graph, target: rdflib.Graph, node: Node) -> None:
-    if not isinstance(node, rdflib.BNode):
-        return
-    for p, o in source.predicate_objects(node):
-        target.add((node, p, o))
-        _copy_path(source, target, o)
-
-
-_TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _messages(plan: Plan, v: Violation) -> list[Node]:
-    check = v.check
-    if check.messages:
-        if check.constraint is None:
-            return check.messages
-        bindings = {**v.bindings, "this": v.focus}
-        if v.value is not None:
-            bindings["value"] = v.value  # the focus node, when the query has no ?value
-        return [
-            rdflib.Literal(
-                _TEMPLATE.sub(lambda m: _filled(m, bindings), str(msg)),
-                lang=getattr(msg, "language", None),
-            )
-            for msg in check.messages
-        ]
-    return [rdflib.Literal(_default_message(plan, v))]
-
-
-def _filled(match: re.Match[str], bindings: dict[str, Node]) -> str:
-    """A ``{?var}`` of a message template: the variable's value as text (as pyshacl writes it),
-    or the template itself when the solution leaves the variable unbound."""
-    node = bindings.get(match.group(1))
-    return match.group(0) if node is None else str(node)
-
-
-def _default_message(plan: Plan, v: Violation) -> str:
-    """Messages for shapes that give none, in the words pyshacl uses."""
-    g = plan.shapes
-    shape = v.check.shape
-    name = v.check.component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
-
-    def param(p: str) -> str:
-        value = g.value(shape, SH[p])
-        return _show(g, value) if value is not None else ""
-
-    def quoted(p: str) -> str:
-        return repr(param(p))
-
-    path = _show(g, v.check.path) if v.check.path is not None else ""
-    focus = _show(g, v.focus)
-    value = _show(g, v.value) if v.value is not None else ""
-    return {
-        "Class": f"Value does not have class {param('class')}",
-        "Datatype": f"Value is not Literal with datatype {param('datatype')}",
-        "NodeKind": f"Value is not of Node Kind {param('nodeKind')}",
-        "MinCount": f"Less than {param('minCount')} values on {focus}->{path}",
-        "MaxCount": f"More than {param('maxCount')} values on {focus}->{path}",
-        "Pattern": f'Value does not match pattern "{param("pattern")}"',
-        "In": f"Value {value} not in list",
-        "HasValue": f"Node {focus}->{path} does not contain a value in the set: [{quoted('hasValue')}]",
-        "Node": f"Value does not conform to Shape {param('node')}",
-        "Not": f"Node {value} conforms to shape {param('not')}",
-        "Or": f"Node {value} does not conform to one or more shapes in the sh:or list",
-        "And": f"Node {value} does not conform to all shapes in the sh:and list",
-        "Xone": f"Node {value} does not conform to exactly one shape in the sh:xone list",
-        "UniqueLang": "More than one String shares the same Language",
-        "Closed": f"Node {focus} is closed. It cannot have value: {value}",
-        "QualifiedMinCount": f"Focus node does not conform to shape {param('qualifiedValueShape')}",
-        "QualifiedMaxCount": f"Focus node conforms to too many shapes {param('qualifiedValueShape')}",
-    }.get(name, f"Value {value} does not satisfy {name}")
