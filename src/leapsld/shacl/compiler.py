@@ -35,6 +35,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from ..store import OxigraphStore
 from .model import Node, Unsupported, deactivated, is_class, is_true, show, targeted_shapes
 from .prebinding import check_prebinding
 
@@ -606,7 +607,9 @@ def _regex_arguments(pattern: str, flags: Node | None) -> str:
     args = _string(pattern) + (f", {_string(text)}" if text else "")
     probe = f'SELECT (REGEX("", {args}) AS ?ok) WHERE {{}}'
     try:
-        runs = next(iter(pyoxigraph.Store().query(probe)))["ok"] is not None  # type: ignore[index, arg-type]
+        result = OxigraphStore().query(probe)
+        assert isinstance(result, pyoxigraph.QuerySolutions)
+        runs = next(iter(result))["ok"] is not None
     except SyntaxError:
         runs = False
     if not runs:
