@@ -105,9 +105,9 @@ def test_concurrent_writers_write_the_dumps_once(
 
 def test_the_dumps_hold_each_distinct_triple(overlapping: Dataset, tmp_path: Path) -> None:
     dumps = {d.name: d for d in derived.write_dumps(overlapping, tmp_path / "dumps")}
-    graph = list(pyoxigraph.parse(path=str(dumps["leaps.ttl"].path)))
+    graph = list(pyoxigraph.parse(path=str(dumps[f"{overlapping.identity.stem}.ttl"].path)))
     assert len(graph) == 5
-    with gzip.open(dumps["leaps.nq.gz"].path) as handle:
+    with gzip.open(dumps[f"{overlapping.identity.stem}.nq.gz"].path) as handle:
         quads = list(pyoxigraph.parse(handle, format=pyoxigraph.RdfFormat.N_QUADS))
     assert len(quads) == 6  # the N-Quads keep the triple stated in both files, once per file
 

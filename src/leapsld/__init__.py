@@ -1,3 +1,3 @@
-"""leapsld: publish the LEAPS science-diplomacy knowledge graph as Linked Data."""
+"""leapsld: publish an RDF dataset as Linked Data: validate, query, serve."""
 
 __version__ = "0.1.0"

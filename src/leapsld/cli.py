@@ -13,12 +13,12 @@ import click
 from . import __version__
 from .errors import LeapsError, ShapesViolation
 from .formats import by_name
-from .namespaces import jsonld_context, project_prefixes
+from .namespaces import jsonld_context
 from .pipeline import build, validate_dataset
 from .query import run_query
 from .rendering import RENDER_FORMATS, render
 from .serialization import serialize_graph, serialize_results
-from .settings import Settings
+from .settings import DEFAULT_BASE_IRI, Settings
 from .validation import MAX_RESULTS, SEVERITIES
 
 _PATHS = click.Path(path_type=Path)
@@ -42,7 +42,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leapsld")
 def main() -> None:
-    """Validate, query and publish the LEAPS knowledge graph as Linked Data.
+    """Validate, query and publish an RDF dataset as Linked Data.
 
     Exit codes: 0 ok, 1 data does not conform, 2 unusable input.
     """
@@ -150,7 +150,7 @@ def query(
     settings = _settings(data=data or None, infer=infer, max_rows=max_rows)
     dataset = build(settings, validate_data=False, load_shapes=False)
     outcome = run_query(dataset.store, source, max_rows=settings.max_rows)
-    prefixes = project_prefixes(settings.base_iri)
+    prefixes = dataset.prefixes
     if outcome.kind == "graph":
         chosen = by_name(fmt or "turtle")
         if chosen.kind not in ("graph", "dataset"):
@@ -158,7 +158,10 @@ def query(
                 f"a CONSTRUCT/DESCRIBE result cannot be written as {chosen.name}"
             )
         body = serialize_graph(
-            outcome.triples, chosen, prefixes=prefixes, context=jsonld_context(settings.base_iri)
+            outcome.triples,
+            chosen,
+            prefixes=prefixes,
+            context=jsonld_context(settings.base_iri, dataset.vocabularies),
         )
     else:
         chosen = by_name(fmt or "table")
@@ -209,7 +212,17 @@ def build_command(
 @click.option("--threads", type=int, default=None, help="Threads per worker (default 8).")
 @click.option("--store", default=None, help="'memory' (default) or a folder for an on-disk store.")
 @click.option(
-    "--base-iri", default=None, help="Base IRI of the data (default https://w3id.org/leaps/)."
+    "--base-iri", default=None, help=f"Base IRI of the data (default {DEFAULT_BASE_IRI})."
+)
+@click.option(
+    "--description-file",
+    type=_PATHS,
+    default=None,
+    help="The dataset's description (default: dataset.ttl in the project folder).",
+)
+@click.option("--title", default=None, help="Title of the dataset, instead of its description's.")
+@click.option(
+    "--license", "license_", default=None, help="Licence IRI, instead of its description's."
 )
 @click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
 @click.option(
@@ -230,6 +243,9 @@ def serve(
     threads: int | None,
     store: str | None,
     base_iri: str | None,
+    description_file: Path | None,
+    title: str | None,
+    license_: str | None,
     infer: str | None,
     query_timeout: float | None,
     max_rows: int | None,
@@ -252,6 +268,9 @@ def serve(
         threads=threads,
         store=store,
         base_iri=base_iri,
+        description_file=description_file,
+        title=title,
+        license=license_,
         infer=infer,
         query_timeout=query_timeout,
         max_rows=max_rows,

@@ -11,6 +11,7 @@ keyed by it. On disk each version has its own folder under the store folder:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -20,8 +21,9 @@ from pathlib import Path
 import pyoxigraph
 
 from . import __version__
+from .identity import Identity, declared_prefixes
 from .loading import RawFile, SourceFile, SourceIndex, graph_key
-from .namespaces import inferred_graph
+from .namespaces import inferred_graph, project_prefixes
 from .settings import Settings
 from .store import Store
 from .validation import ValidationReport
@@ -44,6 +46,8 @@ class Dataset:
     #: The shapes live apart from the data: they are not part of the published dataset, so
     #: SPARQL's default graph, VoID and the dumps are the data alone.
     shapes_store: Store
+    #: What the dataset is called, its licence, examples, views (read from its folder).
+    identity: Identity
     report: ValidationReport | None = None
     counts: dict[str, int] | None = None
     inferred: int = 0
@@ -77,6 +81,16 @@ class Dataset:
         """The graphs of the files under ``ontology/``."""
         return [f.graph for f in self.data_files if f.relpath.startswith("ontology/")]
 
+    @functools.cached_property
+    def vocabularies(self) -> dict[str, str]:
+        """The prefixes of the dataset's own namespaces, as its ontology declares them."""
+        return declared_prefixes(self.store, self.ontology_graphs, self.settings.base_iri)
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """Every prefix documents about this dataset are written with."""
+        return project_prefixes(self.settings.base_iri, self.vocabularies)
+
     @property
     def conforms(self) -> bool | None:
         if self.report is not None:
@@ -84,11 +98,15 @@ class Dataset:
         return None if self.counts is None else self.counts.get("Violation", 0) == 0
 
 
-def fingerprint(settings: Settings, data: list[RawFile], shapes: list[RawFile]) -> str:
+def fingerprint(
+    settings: Settings, data: list[RawFile], shapes: list[RawFile], identity: Identity
+) -> str:
     """The dataset version: a hash of the very bytes that are parsed, and of every setting that
-    changes the output (so a file edited mid-build cannot pass under another file's verdict)."""
+    changes the output (so a file edited mid-build cannot pass under another file's verdict),
+    and of the files that say what the dataset is (its identity: they change what is served)."""
     digest = hashlib.sha256()
     digest.update(f"leapsld {__version__}\0{settings.base_iri}\0{settings.infer}\0".encode())
+    digest.update(f"identity\0{identity.digest}\0".encode())
     for role, raws in (("data", data), ("shapes", shapes)):
         for raw in raws:
             digest.update(

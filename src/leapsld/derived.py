@@ -31,6 +31,7 @@ from .atomic import locked, write_atomically
 from .dataset import Dataset, derived_folder
 from .errors import Busy, LeapsError
 from .formats import Format, by_name
+from .identity import DEFAULT_STEM
 from .memory import release_free_memory
 from .namespaces import PREFIXES, RDF_TYPE
 from .query import run_query
@@ -47,8 +48,6 @@ DUMPS = (
     (".jsonld", "jsonld", False),
     (".nq.gz", "nquads", True),
 )
-#: What every dump's name starts with.
-DUMP_STEM = "leaps"
 
 
 @dataclass(frozen=True)
@@ -116,9 +115,10 @@ def unique_triples(
 # Dumps ------------------------------------------------------------------------------------
 
 
-def existing_dumps(folder: Path, *, stem: str = DUMP_STEM) -> list[Dump] | None:
+def existing_dumps(folder: Path, *, stem: str = DEFAULT_STEM) -> list[Dump] | None:
     """The dumps already written in ``folder`` (for this version: the folder is the version's),
-    or None when any is missing. A restart then serves them without writing them again."""
+    or None when any is missing. A restart then serves them without writing them again.
+    ``stem`` starts every dump's name (the dataset identity's)."""
     try:
         sums = dict(
             reversed(line.split("  ", 1))
@@ -137,25 +137,24 @@ def existing_dumps(folder: Path, *, stem: str = DUMP_STEM) -> list[Dump] | None:
     return dumps
 
 
-def write_dumps(
-    dataset: Dataset, folder: Path, *, stem: str = DUMP_STEM, yield_to: Pause | None = None
-) -> list[Dump]:
+def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None) -> list[Dump]:
     """Write the asserted ontology and data as Turtle, gzipped N-Triples and JSON-LD, and as
-    gzipped N-Quads, which keeps each triple's graph and so the source a graph carries.
+    gzipped N-Quads, which keeps each triple's graph and so the source a graph carries. Their
+    names start with the stem the dataset's identity gives (``<stem>.ttl``, …).
 
     Each triple once, however many files state it. The triples stream from the store to the
     files, so writing a million of them needs no more memory than writing ten. One writer per
     folder: the others wait, then read what it wrote. The JSON-LD dump is expanded
     (pyoxigraph's writer): it scales to millions of triples, which a compaction does not.
     """
+    stem = dataset.identity.stem
     with locked(folder):
         done = existing_dumps(folder, stem=stem)
         return done if done is not None else _write_dumps(dataset, folder, stem, yield_to)
 
 
 def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | None) -> list[Dump]:
-    prefixes = dict(PREFIXES)
-    prefixes.update(leaps=f"{dataset.settings.base_iri}def#")
+    prefixes = {**PREFIXES, **dataset.vocabularies}
     store, graphs = dataset.store, dataset.data_graphs
     dumps = []
     for suffix, fmt_name, compress in DUMPS:
@@ -347,7 +346,7 @@ class Derived:
         self.dataset = dataset
         self.activity = activity or Activity()
         self.folder = self._folder()
-        self._dumps: list[Dump] | None = existing_dumps(self.folder)
+        self._dumps: list[Dump] | None = existing_dumps(self.folder, stem=dataset.identity.stem)
         self._stats: Statistics | None = None
         self._dumps_ready = threading.Event()
         self._stats_ready = threading.Event()

@@ -1,7 +1,7 @@
 """Base IRI ↔ request path.
 
-IRIs in the data stay canonical (``https://w3id.org/leaps/id/org/esrf``); a server answers for
-them at its own origin (``http://127.0.0.1:8000/id/org/esrf``), so every link it emits is
+IRIs in the data stay canonical (``https://example.org/zoo/id/animal/ada``); a server answers for
+them at its own origin (``http://127.0.0.1:8000/id/animal/ada``), so every link it emits is
 rewritten here and nowhere else.
 """
 
@@ -13,8 +13,8 @@ from urllib.parse import quote
 def iri_for_path(base_iri: str, path: str) -> str:
     """The canonical IRI that a request path stands for.
 
-    >>> iri_for_path("https://w3id.org/leaps/", "/id/org/esrf")
-    'https://w3id.org/leaps/id/org/esrf'
+    >>> iri_for_path("https://example.org/zoo/", "/id/animal/ada")
+    'https://example.org/zoo/id/animal/ada'
     """
     return base_iri + path.lstrip("/")
 
@@ -22,9 +22,9 @@ def iri_for_path(base_iri: str, path: str) -> str:
 def path_for_iri(base_iri: str, iri: str) -> str | None:
     """The request path of a canonical IRI, or None if the IRI is not under the base.
 
-    >>> path_for_iri("https://w3id.org/leaps/", "https://w3id.org/leaps/def#Beamline")
-    '/def#Beamline'
-    >>> path_for_iri("https://w3id.org/leaps/", "https://ror.org/01js2sh04") is None
+    >>> path_for_iri("https://example.org/zoo/", "https://example.org/zoo/def#Animal")
+    '/def#Animal'
+    >>> path_for_iri("https://example.org/zoo/", "https://www.wikidata.org/entity/Q140") is None
     True
     """
     if not iri.startswith(base_iri):
@@ -33,10 +33,10 @@ def path_for_iri(base_iri: str, iri: str) -> str | None:
 
 
 def document_path(thing_path: str) -> str:
-    """The document describing a thing: ``/id/org/esrf`` → ``/doc/org/esrf``.
+    """The document describing a thing: ``/id/animal/ada`` → ``/doc/animal/ada``.
 
-    >>> document_path("/id/org/esrf")
-    '/doc/org/esrf'
+    >>> document_path("/id/animal/ada")
+    '/doc/animal/ada'
     """
     if thing_path.startswith("/id/"):
         return "/doc/" + thing_path[len("/id/") :]
@@ -47,8 +47,8 @@ def local_url(origin: str, base_iri: str, iri: str) -> str:
     """Where a browser should go for ``iri`` on this server: things go to their document page,
     other local IRIs to their path, foreign IRIs stay as they are.
 
-    >>> local_url("http://127.0.0.1:8000", "https://w3id.org/leaps/", "https://w3id.org/leaps/id/org/esrf")
-    'http://127.0.0.1:8000/doc/org/esrf'
+    >>> local_url("http://127.0.0.1:8000", "https://example.org/zoo/", "https://example.org/zoo/id/animal/ada")
+    'http://127.0.0.1:8000/doc/animal/ada'
     """
     path = path_for_iri(base_iri, iri)
     if path is None:

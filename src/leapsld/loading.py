@@ -77,7 +77,7 @@ def relative_name(path: Path, root: Path) -> str:
     """The path as shown to people: relative to ``root`` (or else the working folder) if inside
     it, absolute otherwise.
 
-    >>> relative_name(Path("/srv/leaps/data/x.ttl"), Path("/srv/leaps"))
+    >>> relative_name(Path("/srv/zoo/data/x.ttl"), Path("/srv/zoo"))
     'data/x.ttl'
     """
     resolved = path.resolve()

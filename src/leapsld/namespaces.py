@@ -6,9 +6,10 @@ its own graph IRIs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 
-DEFAULT_BASE = "https://w3id.org/leaps/"
+from .settings import DEFAULT_BASE_IRI
 
 #: Prefixes used by every Turtle/TriG serialisation and by the JSON-LD context.
 PREFIXES: dict[str, str] = {
@@ -37,14 +38,17 @@ SKOS_PREFLABEL = PREFIXES["skos"] + "prefLabel"
 LABEL_PREDICATES = (RDFS_LABEL, SKOS_PREFLABEL, "https://schema.org/name")
 
 
-def project_prefixes(base_iri: str = DEFAULT_BASE) -> dict[str, str]:
-    """The prefix map including the project's own namespaces under ``base_iri``.
+def project_prefixes(
+    base_iri: str = DEFAULT_BASE_IRI, vocabularies: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The prefix map: the dataset's own vocabularies (as its ontology declares them, see
+    ``identity.declared_prefixes``), ``id:`` for its things, and the well-known prefixes.
 
-    >>> project_prefixes("https://example.org/x/")["leaps"]
-    'https://example.org/x/def#'
+    >>> project_prefixes("https://example.org/x/", {"x": "https://example.org/x/def#"})["id"]
+    'https://example.org/x/id/'
     """
     return {
-        "leaps": f"{base_iri}def#",
+        **(vocabularies or {}),
         "id": f"{base_iri}id/",
         **PREFIXES,
     }
@@ -53,8 +57,8 @@ def project_prefixes(base_iri: str = DEFAULT_BASE) -> dict[str, str]:
 def graph_iri(base_iri: str, relative_path: str) -> str:
     """The named graph a file is loaded into: ``{base}graph/{path without suffix}``.
 
-    >>> graph_iri("https://w3id.org/leaps/", "data/organisations.ttl")
-    'https://w3id.org/leaps/graph/data/organisations'
+    >>> graph_iri("https://example.org/zoo/", "data/animals.ttl")
+    'https://example.org/zoo/graph/data/animals'
     """
     path = PurePosixPath(relative_path)
     stem = path.with_name(path.name.split(".", 1)[0])
@@ -66,13 +70,15 @@ def inferred_graph(base_iri: str) -> str:
     return f"{base_iri}graph/inferred"
 
 
-def jsonld_context(base_iri: str = DEFAULT_BASE) -> dict[str, object]:
+def jsonld_context(
+    base_iri: str = DEFAULT_BASE_IRI, vocabularies: Mapping[str, str] | None = None
+) -> dict[str, object]:
     """The curated JSON-LD context published at ``/context.jsonld``.
 
     Prefixes for every vocabulary the data uses, and short terms for the handful of properties
     every description has, so compact JSON-LD reads well without being clever about datatypes.
     """
-    prefixes = project_prefixes(base_iri)
+    prefixes = project_prefixes(base_iri, vocabularies)
     context: dict[str, object] = {"@version": 1.1}
     context.update({p: ns for p, ns in prefixes.items() if p != "id"})
     context.update(

@@ -25,6 +25,7 @@ from .dataset import (
 )
 from .derived import recorded_statistics, write_dumps
 from .errors import LoadError, ShapesViolation
+from .identity import Identity, read_identity
 from .inference import infer
 from .loading import RawFile, find_files, load_raw, read_files
 from .memory import release_free_memory
@@ -50,20 +51,21 @@ def build(
         ShapesViolation: the data does not conform and validation was asked for.
     """
     check = settings.validate if validate_data is None else validate_data
+    identity = read_identity(settings)
     data = read_files(find_files(settings.data_paths))
     check = check and load_shapes
     shapes = read_files(find_files(settings.shapes_paths)) if load_shapes else []
     if not data:
         raise LoadError("no RDF files found in " + ", ".join(map(str, settings.data_paths)))
-    version = fingerprint(settings, data, shapes)
+    version = fingerprint(settings, data, shapes, identity)
     if settings.store != "memory":
         with locked(Path(settings.store)):
-            reused = _reuse(settings, version, check, shapes)
+            reused = _reuse(settings, identity, version, check, shapes)
             if reused is not None:
                 return reused
-            return _build_on_disk(settings, data, shapes, version, check)
+            return _build_on_disk(settings, identity, data, shapes, version, check)
     dataset = _build_into(
-        OxigraphStore(), settings, data, shapes, version, datetime.now(UTC), check
+        OxigraphStore(), settings, identity, data, shapes, version, datetime.now(UTC), check
     )
     _raise_unless_conforms(dataset)
     return dataset
@@ -72,6 +74,7 @@ def build(
 def _build_into(
     store: OxigraphStore,
     settings: Settings,
+    identity: Identity,
     data: list[RawFile],
     shapes: list[RawFile],
     version: str,
@@ -94,6 +97,7 @@ def _build_into(
         version,
         modified.replace(microsecond=0),
         shapes_store,
+        identity,
     )
     dataset.inferred = infer(
         store, mode=settings.infer, graphs=dataset.data_graphs, base_iri=settings.base_iri
@@ -135,7 +139,9 @@ def _raise_unless_conforms(dataset: Dataset) -> None:
 # On-disk stores -----------------------------------------------------------------------------
 
 
-def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile]) -> Dataset | None:
+def _reuse(
+    settings: Settings, identity: Identity, version: str, check: bool, shapes: list[RawFile]
+) -> Dataset | None:
     """The store built earlier for this very version, opened read-only, or None; the shapes
     (small, and part of the version) are parsed again into memory."""
     folder = version_folder(settings, version)
@@ -152,6 +158,7 @@ def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile])
         version,
         manifest.built.replace(microsecond=0),
         shapes_store,
+        identity,
         counts=manifest.counts,
         inferred=manifest.inferred,
         reused=True,
@@ -162,7 +169,12 @@ def _reuse(settings: Settings, version: str, check: bool, shapes: list[RawFile])
 
 
 def _build_on_disk(
-    settings: Settings, data: list[RawFile], shapes: list[RawFile], version: str, check: bool
+    settings: Settings,
+    identity: Identity,
+    data: list[RawFile],
+    shapes: list[RawFile],
+    version: str,
+    check: bool,
 ) -> Dataset:
     """Build and validate in memory, write the statistics and dumps, then bulk-load a staging
     folder and rename it into place.
@@ -177,7 +189,7 @@ def _build_on_disk(
     built = datetime.now(UTC)
     try:
         memory = OxigraphStore()
-        checked = _build_into(memory, settings, data, shapes, version, built, check)
+        checked = _build_into(memory, settings, identity, data, shapes, version, built, check)
         _raise_unless_conforms(checked)
         manifest = Manifest(
             version,
@@ -209,7 +221,7 @@ def _build_on_disk(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    reused = _reuse(settings, version, check, shapes)
+    reused = _reuse(settings, identity, version, check, shapes)
     if reused is None:
         raise LoadError(f"the store just built in {folder} cannot be opened again")
     reused.reused = False

@@ -1,8 +1,9 @@
 """Publishing: the VoID + DCAT description of the dataset and the SPARQL Service Description.
 
-Statistics and dumps are made once per dataset version (``derived``); the descriptions are then
-completed with the URLs of the origin that serves them, so every link in them works where they
-were fetched.
+What the dataset is (title, licence, publisher, examples) comes from its identity, read from
+its folder (``identity``); statistics and dumps are made once per dataset version
+(``derived``); the descriptions are then completed with the URLs of the origin that serves
+them, so every link in them works where they were fetched.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ VOID, DCAT, DCT, RDF = (PREFIXES[p] for p in ("void", "dcat", "dcterms", "rdf"))
 SPDX = "http://spdx.org/rdf/terms#"
 SD = PREFIXES["sd"]
 
-LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-EXAMPLES = ("id/org/sesame", "id/project/beats", "id/org/leaps")
-
 
 def void_description(
     dataset: Dataset,
@@ -34,8 +32,9 @@ def void_description(
 ) -> list[pyoxigraph.Triple]:
     """The VoID + DCAT description, its links on ``origin`` (where it is being served)."""
     base = dataset.settings.base_iri
+    identity = dataset.identity
     origin = origin.rstrip("/")
-    ds = N(f"{base}void#dataset")
+    ds = N(identity.iri or f"{base}void#dataset")
     out: list[pyoxigraph.Triple] = []
 
     def add(s: pyoxigraph.NamedNode | pyoxigraph.BlankNode, p: str, o: object) -> None:
@@ -46,21 +45,19 @@ def void_description(
 
     add(ds, RDF + "type", N(VOID + "Dataset"))
     add(ds, RDF + "type", N(DCAT + "Dataset"))
-    add(ds, DCT + "title", L("LEAPS science diplomacy knowledge graph", language="en"))
-    add(
-        ds,
-        DCT + "description",
-        L(
-            "The science-diplomacy work of the LEAPS light sources: SESAME, Light for Ukraine, "
-            "LAAAMP, the African Light Source Foundation, and the projects, funders and "
-            "memberships around them.",
-            language="en",
-        ),
-    )
-    add(ds, DCT + "license", N(LICENSE))
-    add(ds, DCT + "source", N(f"{base}id/source/leaps-science-diplomacy"))
-    add(ds, DCT + "publisher", N(f"{base}id/org/leaps"))
-    add(ds, DCT + "modified", L(dataset.modified.isoformat(), datatype=N(_XSD + "dateTime")))
+    add(ds, DCT + "title", identity.title.literal())
+    if identity.short_title != identity.title:
+        add(ds, DCT + "alternative", identity.short_title.literal())
+    if identity.description is not None:
+        add(ds, DCT + "description", identity.description.literal())
+    if identity.license:
+        add(ds, DCT + "license", N(identity.license))
+    for source in identity.sources:
+        add(ds, DCT + "source", N(source))
+    if identity.publisher:
+        add(ds, DCT + "publisher", N(identity.publisher))
+    modified = identity.modified or L(dataset.modified.isoformat(), datatype=N(_XSD + "dateTime"))
+    add(ds, DCT + "modified", modified)
     add(ds, PREFIXES["owl"] + "versionInfo", L(dataset.version))
     add(ds, VOID + "sparqlEndpoint", N(f"{origin}/sparql"))
     add(ds, VOID + "uriSpace", L(f"{base}id/"))
@@ -74,14 +71,10 @@ def void_description(
     add(ds, VOID + "distinctObjects", integer(stats.distinct_objects))
     add(ds, VOID + "classes", integer(len(stats.classes)))
     add(ds, VOID + "properties", integer(len(stats.properties)))
-    examples = [base + path for path in EXAMPLES if exists(dataset.store, base + path)]
-    if examples:
-        add(
-            ds,
-            VOID + "rootResource",
-            N(examples[-1] if examples[-1].endswith("/org/leaps") else examples[0]),
-        )
-    for iri in examples:
+    root = identity.root_resource
+    if root and exists(dataset.store, root):
+        add(ds, VOID + "rootResource", N(root))
+    for iri in existing_examples(dataset):
         add(ds, VOID + "exampleResource", N(iri))
     for vocabulary in stats.vocabularies:
         add(ds, VOID + "vocabulary", N(vocabulary))
@@ -119,7 +112,8 @@ def void_description(
                 N("https://www.iana.org/assignments/media-types/application/gzip"),
             )
         add(dist, DCAT + "byteSize", L(str(dump.size), datatype=N(_XSD + "nonNegativeInteger")))
-        add(dist, DCT + "license", N(LICENSE))
+        if identity.license:
+            add(dist, DCT + "license", N(identity.license))
         checksum = pyoxigraph.BlankNode()
         add(dist, SPDX + "checksum", checksum)
         add(checksum, RDF + "type", N(SPDX + "Checksum"))
@@ -171,5 +165,12 @@ def service_description(dataset: Dataset, *, origin: str) -> list[pyoxigraph.Tri
         named = pyoxigraph.BlankNode()
         add(description, SD + "namedGraph", named)
         add(named, SD + "name", N(graph))
-    add(service, DCT + "title", L("LEAPS Linked Data SPARQL endpoint (read-only)", language="en"))
+    name = dataset.identity.short_title
+    title = f"{name} SPARQL endpoint (read-only)"
+    add(service, DCT + "title", L(title, language=name.language) if name.language else L(title))
     return out
+
+
+def existing_examples(dataset: Dataset) -> list[str]:
+    """The example resources the identity names that the data describes, in its order."""
+    return [iri for iri in dataset.identity.examples if exists(dataset.store, iri)]

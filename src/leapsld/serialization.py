@@ -76,7 +76,7 @@ def used_prefixes(
 ) -> dict[str, str]:
     """The prefixes a document actually uses (a description then starts with the few that
     matter, not with every vocabulary of the project). Namespaces whose local names would need
-    escaping (``id:org\\/sesame``) are left out: full IRIs read better.
+    escaping (``id:animal\\/ada``) are left out: full IRIs read better.
 
     >>> t = pyoxigraph.Triple(pyoxigraph.NamedNode("https://schema.org/a"), pyoxigraph.NamedNode("https://schema.org/b"), pyoxigraph.Literal("c"))
     >>> used_prefixes([t], {"schema": "https://schema.org/", "owl": "http://www.w3.org/2002/07/owl#"})

@@ -22,10 +22,13 @@ from .web import create_app, warm
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The ``LEAPSLD_*`` variables that reproduce ``settings`` in a worker process."""
+    """The ``LEAPSLD_*`` variables that reproduce ``settings`` in a worker process (a setting
+    left unset is left out, so the worker leaves it unset too)."""
     env = {}
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
+        if value is None:
+            continue
         if isinstance(value, tuple):
             value = os.pathsep.join(str(Path(p).resolve()) for p in value)
         elif isinstance(value, bool):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from .errors import BadRequest
 #: Set by ``leapsld serve`` for its workers: the version it built and validated, so that a
 #: worker building the very same version need not validate it again.
 VALIDATED_ENV = "LEAPSLD_VALIDATED_VERSION"
+
+#: The base IRI of this repository's own dataset; another dataset sets its own.
+DEFAULT_BASE_IRI = "https://w3id.org/leaps/"
+
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$")
 
 #: The repository this package was installed from, when it is there (an editable install).
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -39,9 +45,7 @@ def _setting(default: object, help: str, **kw: object) -> object:
 class Settings:
     """Everything leapsld can be told; each field's metadata carries its help text."""
 
-    base_iri: str = _setting(
-        "https://w3id.org/leaps/", "Base IRI of the dataset; its IRIs stay canonical."
-    )
+    base_iri: str = _setting(DEFAULT_BASE_IRI, "Base IRI of the dataset; its IRIs stay canonical.")
     root: Path = _setting(
         None, "Project folder holding ontology/, data/ and shapes/ (default: this project)."
     )
@@ -49,6 +53,13 @@ class Settings:
         (), "RDF files or folders to load (default: the project's ontology/ and data/)."
     )
     shapes: tuple[Path, ...] = _setting((), "SHACL files or folders (default: shapes/).")
+    description_file: Path | None = _setting(
+        None, "The dataset's description: title, licence, examples (default: <root>/dataset.ttl)."
+    )
+    title: str | None = _setting(None, "Title of the dataset, instead of its description's.")
+    license: str | None = _setting(
+        None, "IRI of the dataset's licence, instead of its description's."
+    )
     infer: str = _setting("none", "Inference before validation: none, rdfs or owlrl.")
     validate: bool = _setting(True, "Refuse to serve or build data that does not conform.")
     store: str = _setting("memory", "Where the store lives: 'memory' or a folder (on disk).")
@@ -75,6 +86,8 @@ class Settings:
         for name in ("port", "workers", "threads", "max_rows", "max_query_bytes"):
             if getattr(self, name) < 1:
                 raise BadRequest(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.license is not None and not _ABSOLUTE_IRI.match(self.license):
+            raise BadRequest(f"license must be an absolute IRI, not {self.license!r}")
         if self.query_timeout <= 0:
             raise BadRequest(f"query_timeout must be positive, not {self.query_timeout}")
 
@@ -113,7 +126,7 @@ def _coerce(name: str, raw: str, default: object) -> object:
     try:
         if name in ("data", "shapes"):
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
-        if name == "root":
+        if name in ("root", "description_file"):
             return Path(raw)
         if isinstance(default, bool):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):

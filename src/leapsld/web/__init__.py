@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     site = app.extensions["leapsld"]
+    # Every page names the dataset it belongs to, as the dataset's own files say.
+    app.context_processor(lambda: {"identity": site.identity})
     app.before_request(site.request_started)
     app.teardown_request(site.request_ended)
     app.after_request(_cors)

@@ -21,7 +21,7 @@ from ..dataset import Dataset
 from ..derived import Derived, Dump, Statistics, unique_triples
 from ..describe import describe, known_under
 from ..formats import Format
-from ..namespaces import jsonld_context, project_prefixes
+from ..namespaces import jsonld_context
 from ..publish import service_description, void_description
 from ..query import QueryRunner
 from ..serialization import jsonld_profile, serialize_graph
@@ -65,8 +65,9 @@ class Site:
         #: The serving settings (limits, proxy); the dataset keeps the ones it was built with.
         self.settings = settings or dataset.settings
         self.base = dataset.settings.base_iri
-        self.prefixes = project_prefixes(self.base)
-        self.context = jsonld_context(self.base)
+        self.identity = dataset.identity
+        self.prefixes = dataset.prefixes
+        self.context = jsonld_context(self.base, dataset.vocabularies)
         #: Rendered documents, under keys tagged ``"doc"``; shared with the response memo.
         self.cache = cache if cache is not None else BoundedCache[Sized](size=len)
         self._suggestions: dict[str, list[str]] = {}

@@ -150,7 +150,11 @@ def _describe_service(s: Site) -> Response:
     fmt = chosen.format
     if fmt.kind == "page":
         html = render_template(
-            "query.html", origin=origin(), example=EXAMPLE_QUERY, formats=of_kind("results")
+            "query.html",
+            origin=origin(),
+            example=s.identity.example_query,
+            examples=s.identity.queries,
+            formats=of_kind("results"),
         )
         body = Body(html.encode(), s.etag("query-page", origin()))
     else:
@@ -190,10 +194,3 @@ def _results_page(s: Site, text: str, outcome: QueryOutcome) -> bytes:
         truncated=outcome.truncated,
         formats=of_kind("results"),
     ).encode()
-
-
-EXAMPLE_QUERY = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX org: <http://www.w3.org/ns/org#>
-SELECT ?organisation ?label WHERE {
-  ?organisation a org:FormalOrganization ; rdfs:label ?label .
-} ORDER BY ?label"""
