@@ -49,7 +49,7 @@ def serialize_graph(
         context_url: where that context is published; written as the body's ``@context``.
         profile: JSON-LD profile IRI(s) from the Accept header (expanded/compacted/flattened).
     """
-    if fmt.name == "jsonld":
+    if fmt.context:
         return _jsonld(triples, context=context, context_url=context_url, profile=profile)
     if fmt.rdf_format is None:
         raise UnsupportedFormat(f"{fmt.label} is not an RDF format")
@@ -65,9 +65,7 @@ def serialize_graph(
         ]
     else:
         items = as_triples(triples)
-    use_prefixes = (
-        used_prefixes(items, prefixes or {}) if fmt.name in ("turtle", "trig", "rdfxml") else None
-    )
+    use_prefixes = used_prefixes(items, prefixes or {}) if fmt.prefixes else None
     return pyoxigraph.serialize(items, format=fmt.rdf_format, prefixes=use_prefixes)
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import pyoxigraph
 from flask import Response, request
 
-from ..errors import NotAcceptable, UnsupportedFormat
-from ..formats import Format, by_media_type, by_name
+from ..errors import NotAcceptable
+from ..formats import Format, among
 from ..negotiation import Negotiated, negotiate
 from .memo import MEMO_FLAG
 from .site import GZIP_MIN_BYTES, Body, Site
@@ -26,21 +26,6 @@ def origin() -> str:
     return f"{request.scheme}://{request.host}{request.script_root}"
 
 
-#: What ``?format=xml`` or ``?format=json`` means when the answer is a graph, as in Fuseki.
-_GRAPH_ALIASES = {"xml": "rdfxml", "json": "jsonld", "n3": "turtle", "text": "ntriples"}
-#: Other spellings clients send (SPARQLWrapper sends ``json-ld`` and ``rdf+xml``).
-_SPELLINGS = {
-    "json-ld": "jsonld",
-    "rdf+xml": "rdfxml",
-    "rdf/xml": "rdfxml",
-    "n-triples": "ntriples",
-    "n-quads": "nquads",
-    "tab-separated-values": "tsv",
-    "sparql-results+json": "json",
-    "sparql-results+xml": "xml",
-}
-
-
 def choose(
     offered: Sequence[Format], *, default: Format | None = None, suffix: str | None = None
 ) -> Negotiated:
@@ -51,7 +36,7 @@ def choose(
     """
     override = request.args.get("format") or request.args.get("output")
     if override and not suffix:
-        fmt = _override(override, offered)
+        fmt = among(override, offered)
         if fmt is not None:
             return Negotiated(fmt)
         if request.headers.get("Accept") is None:
@@ -61,24 +46,6 @@ def choose(
                 offered=[f.media_type for f in offered],
             )
     return negotiate(request.headers.get("Accept"), offered=offered, default=default, suffix=suffix)
-
-
-def _override(value: str, offered: Sequence[Format]) -> Format | None:
-    """The offered format a ``?format=`` value names (a name, a spelling or a media type);
-    None when it names none of them, so that Accept decides."""
-    key = value.strip().lower()
-    key = _SPELLINGS.get(key, key)
-    candidates = [by_media_type(key), _by_name_or_none(key)]
-    if key in _GRAPH_ALIASES:
-        candidates.append(_by_name_or_none(_GRAPH_ALIASES[key]))
-    return next((f for f in candidates if f is not None and f in offered), None)
-
-
-def _by_name_or_none(name: str) -> Format | None:
-    try:
-        return by_name(name)
-    except UnsupportedFormat:
-        return None
 
 
 def alternates(path: str, formats: Sequence[Format]) -> list[str]:

@@ -156,7 +156,7 @@ def _describe_service(s: Site) -> Response:
     else:
         body = s.graph_body(
             "sparql-sd",
-            lambda: s.service_description(origin()),
+            lambda: s.service_description(origin(), (*RESULT_FORMATS, *GRAPH_FORMATS)),
             fmt,
             origin=origin(),
             profile=chosen.params.get("profile"),
