@@ -54,8 +54,14 @@ SPELLINGS = [
 def test_registry_table() -> None:
     """Every format has a media type and a suffix; every RDF and results format its
     pyoxigraph format and its W3C IRI; names, media types and W3C IRIs are each one format's."""
+    from leapsld.web.meta import VOID
+    from leapsld.web.resources import DOCUMENT, SHAPES
+
+    routed = {s for offer in (DOCUMENT, SHAPES, VOID) for s in offer.suffixes}
     for fmt in FORMATS:
         assert "/" in fmt.media_type and fmt.extensions, fmt.name
+        if fmt.kind in (*RDF_KINDS, "page"):
+            assert set(fmt.suffixes) <= routed, fmt.name
         if fmt.kind in RDF_KINDS:
             assert fmt.rdf_format is not None and fmt.w3c, fmt.name
         if fmt.kind == "results":

@@ -4,9 +4,11 @@ responses with Link alternates, ETag, Last-Modified, conditional GET, gzip and c
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph
-from flask import Response, request
+from flask import Blueprint, Response, request
 
 from ..errors import NotAcceptable
 from ..formats import Format, among
@@ -46,6 +48,47 @@ def choose(
                 offered=[f.media_type for f in offered],
             )
     return negotiate(request.headers.get("Accept"), offered=offered, default=default, suffix=suffix)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a document is offered in (the default first), and the URL suffixes naming each
+    format: every suffix the registry gives each offered format, so that every suffixed URL
+    a document advertises (``Link``, ``Content-Location``) answers."""
+
+    formats: tuple[Format, ...]
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Every suffix of every offered format, the longest first (so none hides another)."""
+        found = {suffix for f in self.formats for suffix in f.suffixes}
+        return tuple(sorted(found, key=lambda suffix: (-len(suffix), suffix)))
+
+    def split(self, path: str) -> tuple[str, str | None]:
+        """``org/esrf.ttl`` → (``org/esrf``, ``.ttl``) when the suffix names an offered format.
+
+        >>> from leapsld.formats import of_kind
+        >>> Offer(of_kind("graph")).split("org/esrf.ttl")
+        ('org/esrf', '.ttl')
+        """
+        for suffix in self.suffixes:
+            if path.endswith(suffix):
+                return path[: -len(suffix)], suffix
+        return path, None
+
+    def route(
+        self, blueprint: Blueprint, rule: str, **options: Any
+    ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        """Register a view at ``rule`` and at ``rule`` plus each suffix, which the view gets
+        as its ``suffix`` argument (None at ``rule`` itself)."""
+        choices = ", ".join(f"'{suffix}'" for suffix in self.suffixes)
+
+        def register(view: Callable[..., Response]) -> Callable[..., Response]:
+            blueprint.route(f"{rule}<any({choices}):suffix>", **options)(view)
+            blueprint.route(rule, **options)(view)
+            return view
+
+        return register
 
 
 def alternates(path: str, formats: Sequence[Format]) -> list[str]:
