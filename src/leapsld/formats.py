@@ -2,7 +2,8 @@
 
 A ``Format`` knows its name, media type, suffixes and kind:
 ``graph`` (RDF triples), ``dataset`` (RDF quads, also able to carry a graph), ``results``
-(SPARQL SELECT/ASK results), ``page`` (HTML) and ``text`` (the CLI's table). It also knows the names clients send for it, whether it writes
+(SPARQL SELECT/ASK results), ``page`` (HTML), ``problem`` (RFC 9457 problem details) and
+``text`` (the CLI's table). It also knows the names clients send for it, whether it writes
 prefixes, whether its bytes depend on the origin that serves them, and its W3C format IRI.
 Nothing outside this module decides any of that by a format's name.
 """
@@ -31,7 +32,7 @@ class Format:
         name: the registry's name (``turtle``), also what ``--format`` and ``?format=`` take.
         media_type: the media type it is served as.
         extensions: every file suffix it has, without the dot; the first is the canonical one.
-        kind: ``graph``, ``dataset``, ``results``, ``page`` or ``text``.
+        kind: ``graph``, ``dataset``, ``results``, ``page``, ``problem`` or ``text``.
         label: what people call it.
         other_media_types: other media types that name it in Accept and ``?format=``.
         aliases: other names clients send for it (``ttl``, ``json-ld``, ``rdf+xml``).
@@ -201,6 +202,14 @@ FORMATS: tuple[Format, ...] = (
         w3c=W3C_FORMATS + "SPARQL_Results_TSV",
     ),
     Format("table", "text/plain", ("txt",), "text", "aligned text table"),
+    Format(
+        "problem",
+        "application/problem+json",
+        ("json",),
+        "problem",
+        "problem details",
+        ("application/json",),
+    ),
 )
 
 
