@@ -7,9 +7,11 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
 from leapsld.cli import main
+from leapsld.formats import RDF_KINDS, by_name, of_kind
 
 from .conftest import FIXTURES, ROOT
 
@@ -149,6 +151,85 @@ def test_query_graph_formats(runner, fmt: str) -> None:  # type: ignore[no-untyp
     )
     assert result.exit_code == 0, result.output
     assert result.output.strip()
+
+
+CONSTRUCT = "CONSTRUCT WHERE { ?s a ?c } LIMIT 2"
+ASK = "ASK { ?s ?p ?o }"
+
+
+def _graph_spellings() -> list[tuple[str, str]]:
+    return [
+        (value, fmt.name)
+        for fmt in of_kind(*RDF_KINDS)
+        for value in (*fmt.names, *fmt.graph_aliases, *fmt.media_types)
+    ]
+
+
+def _results_spellings() -> list[tuple[str, str]]:
+    return [
+        (value, fmt.name)
+        for fmt in of_kind("results", "text")
+        for value in (*fmt.names, *fmt.media_types)
+    ]
+
+
+@pytest.mark.parametrize(("value", "name"), _graph_spellings())
+def test_query_graph_format_names_and_aliases(runner, value: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """``--format`` takes every name, alias and media type of the registry; ``xml``, ``json``
+    mean RDF/XML and JSON-LD for a graph, as on the endpoint."""
+    result = runner.invoke(main, ["query", "-e", CONSTRUCT, "--format", value])
+    assert result.exit_code == 0, result.output
+    fmt = by_name(name)
+    data = result.stdout_bytes
+    if fmt.context:
+        data = _expanded(data)
+    assert len(list(pyoxigraph.parse(data, format=fmt.rdf_format))) == 2
+
+
+def _expanded(data: bytes) -> bytes:
+    """A JSON-LD body read with the project's context (never fetched)."""
+    from leapsld.namespaces import jsonld_context
+
+    body = json.loads(data)
+    body["@context"] = jsonld_context("https://w3id.org/leaps/")
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(("value", "name"), _results_spellings())
+def test_query_results_format_names_and_aliases(runner, value: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", ASK, "--format", value])
+    assert result.exit_code == 0, result.output
+    fmt = by_name(name)
+    if fmt.results_format is None:  # the table
+        assert result.output == "yes\n"
+    elif fmt.results_format == pyoxigraph.QueryResultsFormat.CSV:  # which pyoxigraph never reads
+        assert result.output == "true\n"
+    else:
+        assert pyoxigraph.parse_query_results(result.stdout_bytes, format=fmt.results_format)
+
+
+@pytest.mark.parametrize(
+    ("query", "value", "kind"),
+    [
+        (CONSTRUCT, "csv", "CONSTRUCT/DESCRIBE"),
+        (CONSTRUCT, "table", "CONSTRUCT/DESCRIBE"),
+        (CONSTRUCT, "html", "CONSTRUCT/DESCRIBE"),
+        (ASK, "turtle", "SELECT/ASK"),
+        (ASK, "nq", "SELECT/ASK"),
+        (ASK, "json-ld", "SELECT/ASK"),
+    ],
+)
+def test_query_format_of_the_wrong_kind_is_refused(
+    runner, query: str, value: str, kind: str
+) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", query, "--format", value])
+    assert result.exit_code == 2
+    assert f"a {kind} result cannot be written as" in result.output
+
+
+def test_query_unknown_format_names_the_known_ones(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", ASK, "--format", "bogus"])
+    assert result.exit_code == 2 and "known formats: csv" in result.output
 
 
 def test_query_on_other_data(runner) -> None:  # type: ignore[no-untyped-def]

@@ -145,3 +145,9 @@ def test_a_refused_profile_does_not_refuse_the_type(accept: str) -> None:
 def test_ranges_with_parameters_the_offer_lacks_do_not_apply() -> None:
     assert negotiate("text/html;level=1;q=0, text/html", offered=DOCS).format.name == "html"
     assert negotiate("text/turtle;charset=utf-8", offered=DOCS).format.name == "turtle"
+
+
+@pytest.mark.parametrize("fmt", DOCS, ids=lambda f: f.name)
+def test_every_suffix_of_an_offered_format_chooses_it(fmt) -> None:  # type: ignore[no-untyped-def]
+    for suffix in fmt.suffixes:
+        assert negotiate("text/html", offered=DOCS, suffix=suffix).format is fmt

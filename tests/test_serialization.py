@@ -9,10 +9,16 @@ import pytest
 from rdflib.compare import graph_diff, isomorphic
 
 from leapsld.bridge import graph_from_quads
-from leapsld.formats import by_name, of_kind
+from leapsld.errors import UnsupportedFormat
+from leapsld.formats import FORMATS, RDF_KINDS, by_name, of_kind
 from leapsld.namespaces import jsonld_context, project_prefixes
 from leapsld.query import run_query
-from leapsld.serialization import JSONLD_PROFILES, serialize_graph, serialize_results
+from leapsld.serialization import (
+    JSONLD_PROFILES,
+    serialize_graph,
+    serialize_outcome,
+    serialize_results,
+)
 
 SELECT = """SELECT ?s ?label ?born ?other WHERE {
   ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label .
@@ -169,3 +175,26 @@ def test_triple_terms_in_results(store, name: str) -> None:  # type: ignore[no-u
     data = serialize_results(outcome, fmt)
     parsed = list(pyoxigraph.parse_query_results(data, format=fmt.results_format))
     assert parsed[0]["t"] == outcome.rows[0][0]
+
+
+CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_outcome_in_every_format_or_refused_by_kind(store, fmt) -> None:  # type: ignore[no-untyped-def]
+    """One function writes any outcome; a graph only as RDF, results only as results (or the
+    CLI's table), each refusal the typed error naming the format."""
+    graph, results = run_query(store, CONSTRUCT), run_query(store, SELECT)
+    if fmt.kind in RDF_KINDS:
+        data = serialize_outcome(graph, fmt, context=jsonld_context("https://w3id.org/leaps/"))
+        assert data == serialize_graph(
+            graph.triples, fmt, context=jsonld_context("https://w3id.org/leaps/")
+        )
+    else:
+        with pytest.raises(UnsupportedFormat, match=f"CONSTRUCT/DESCRIBE .* as {fmt.name} "):
+            serialize_outcome(graph, fmt)
+    if fmt.kind in ("results", "text"):
+        assert serialize_outcome(results, fmt) == serialize_results(results, fmt)
+    else:
+        with pytest.raises(UnsupportedFormat, match=f"SELECT/ASK .* as {fmt.name} "):
+            serialize_outcome(results, fmt)

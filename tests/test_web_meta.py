@@ -183,3 +183,10 @@ def test_dumps_beside_an_on_disk_store_are_written_once(tmp_path) -> None:  # ty
     assert [(d.name, d.sha256, d.size) for d in again] == [
         (d.name, d.sha256, d.size) for d in first
     ]
+
+
+def test_void_features_are_the_registry_graph_formats(client) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.formats import of_kind
+
+    graph = turtle(client.get("/void.ttl"))
+    assert objects(graph, VOID + "feature") == {f.w3c for f in of_kind("graph")}

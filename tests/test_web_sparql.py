@@ -397,3 +397,40 @@ def test_format_spellings_clients_send(client) -> None:  # type: ignore[no-untyp
         client.get("/sparql", query_string={"query": construct, "format": "bogus"}).status_code
         == 406
     )
+
+
+def test_service_description_lists_the_registry_formats_the_endpoint_answers(client) -> None:  # type: ignore[no-untyped-def]
+    """``sd:resultFormat`` names each results and RDF format by its W3C IRI, from the registry."""
+    response = client.get("/sparql", headers={"Accept": "application/n-triples"})
+    graph = graph_from_quads(
+        pyoxigraph.parse(response.get_data(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    )
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    listed = {str(o) for _, p, o in graph if str(p) == sd + "resultFormat"}
+    from leapsld.web.sparql import GRAPH_FORMATS, RESULT_FORMATS
+
+    expected = {f.w3c for f in (*RESULT_FORMATS, *GRAPH_FORMATS) if f.kind != "page"}
+    assert listed == expected
+    assert len(listed) == 10 and all(
+        iri.startswith("http://www.w3.org/ns/formats/") for iri in listed
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "media_type", "graph"),
+    [
+        *(
+            (value, f.media_type, True)
+            for f in of_kind("graph", "dataset")
+            for value in (*f.names, *f.graph_aliases)
+        ),
+        *((value, f.media_type, False) for f in of_kind("results") for value in f.names),
+    ],
+)
+def test_every_registry_name_and_alias_works_as_format_parameter(
+    client, value: str, media_type: str, graph: bool
+) -> None:  # type: ignore[no-untyped-def]
+    query = "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 2" if graph else COUNT
+    response = client.get("/sparql", query_string={"query": query, "format": value})
+    assert response.status_code == 200, value
+    assert response.mimetype == media_type, value

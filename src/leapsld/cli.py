@@ -12,12 +12,12 @@ import click
 
 from . import __version__
 from .errors import LeapsError, ShapesViolation
-from .formats import by_name
+from .formats import RDF_KINDS, by_name, of_kind, resolve
 from .namespaces import jsonld_context
 from .pipeline import build, validate_dataset
 from .query import run_query
 from .rendering import RENDER_FORMATS, render
-from .serialization import serialize_graph, serialize_results
+from .serialization import RESULT_KINDS, serialize_outcome
 from .settings import DEFAULT_BASE_IRI, Settings
 from .validation import MAX_RESULTS, SEVERITIES
 
@@ -126,7 +126,9 @@ def validate(
     "--format",
     "fmt",
     default=None,
-    help="json, xml, csv, tsv or table for SELECT/ASK; ttl, jsonld, nt, rdfxml, nq, trig for CONSTRUCT/DESCRIBE.",
+    help="json, xml, csv, tsv or table for SELECT/ASK; ttl, jsonld, nt, rdfxml, nq, trig for "
+    "CONSTRUCT/DESCRIBE (or any alias or media type; xml and json mean RDF/XML and JSON-LD "
+    "for a graph).",
 )
 @click.option(
     "--infer",
@@ -150,24 +152,17 @@ def query(
     settings = _settings(data=data or None, infer=infer, max_rows=max_rows)
     dataset = build(settings, validate_data=False, load_shapes=False)
     outcome = run_query(dataset.store, source, max_rows=settings.max_rows)
-    prefixes = dataset.prefixes
-    if outcome.kind == "graph":
-        chosen = by_name(fmt or "turtle")
-        if chosen.kind not in ("graph", "dataset"):
-            raise click.UsageError(
-                f"a CONSTRUCT/DESCRIBE result cannot be written as {chosen.name}"
-            )
-        body = serialize_graph(
-            outcome.triples,
-            chosen,
-            prefixes=prefixes,
-            context=jsonld_context(settings.base_iri, dataset.vocabularies),
-        )
+    offered = of_kind(*(RDF_KINDS if outcome.kind == "graph" else RESULT_KINDS))
+    if fmt:
+        chosen = resolve(fmt, offered)
     else:
-        chosen = by_name(fmt or "table")
-        if chosen.kind not in ("results", "text"):
-            raise click.UsageError(f"a SELECT/ASK result cannot be written as {chosen.name}")
-        body = serialize_results(outcome, chosen, prefixes=prefixes)
+        chosen = by_name("turtle" if outcome.kind == "graph" else "table")
+    body = serialize_outcome(
+        outcome,
+        chosen,
+        prefixes=dataset.prefixes,
+        context=jsonld_context(settings.base_iri, dataset.vocabularies),
+    )
     sys.stdout.buffer.write(body if body.endswith(b"\n") else body + b"\n")
     if outcome.truncated:
         click.echo(f"leapsld: results truncated at {settings.max_rows} rows", err=True)

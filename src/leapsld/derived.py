@@ -191,7 +191,7 @@ def _serialize(
         with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
             pyoxigraph.serialize(items, packed, format=fmt.rdf_format)
     else:
-        use = prefixes if fmt.name == "turtle" else None
+        use = prefixes if fmt.prefixes else None
         pyoxigraph.serialize(items, out, format=fmt.rdf_format, prefixes=use)
 
 

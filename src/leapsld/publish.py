@@ -8,11 +8,14 @@ them, so every link in them works where they were fetched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyoxigraph
 
 from .dataset import Dataset
 from .derived import Dump, Statistics
 from .describe import exists
+from .formats import RDF_KINDS, Format, of_kind
 from .namespaces import PREFIXES
 
 N = pyoxigraph.NamedNode
@@ -23,14 +26,21 @@ SPDX = "http://spdx.org/rdf/terms#"
 SD = PREFIXES["sd"]
 
 
+def _w3c(formats: Sequence[Format]) -> list[str]:
+    """The W3C format IRIs of ``formats`` (those without one, such as HTML, left out)."""
+    return [f.w3c for f in formats if f.w3c is not None]
+
+
 def void_description(
     dataset: Dataset,
     stats: Statistics,
     dumps: list[Dump],
     *,
     origin: str,
+    formats: Sequence[Format] = of_kind("graph"),
 ) -> list[pyoxigraph.Triple]:
-    """The VoID + DCAT description, its links on ``origin`` (where it is being served)."""
+    """The VoID + DCAT description, its links on ``origin`` (where it is being served);
+    ``formats`` are what its resources are served in (``void:feature``)."""
     base = dataset.settings.base_iri
     identity = dataset.identity
     origin = origin.rstrip("/")
@@ -61,10 +71,8 @@ def void_description(
     add(ds, PREFIXES["owl"] + "versionInfo", L(dataset.version))
     add(ds, VOID + "sparqlEndpoint", N(f"{origin}/sparql"))
     add(ds, VOID + "uriSpace", L(f"{base}id/"))
-    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/Turtle"))
-    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/JSON-LD"))
-    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/RDF_XML"))
-    add(ds, VOID + "feature", N("http://www.w3.org/ns/formats/N-Triples"))
+    for iri in _w3c(formats):
+        add(ds, VOID + "feature", N(iri))
     add(ds, VOID + "triples", integer(stats.triples))
     add(ds, VOID + "entities", integer(stats.entities))
     add(ds, VOID + "distinctSubjects", integer(stats.distinct_subjects))
@@ -128,8 +136,14 @@ def void_description(
     return out
 
 
-def service_description(dataset: Dataset, *, origin: str) -> list[pyoxigraph.Triple]:
-    """The SPARQL 1.1 Service Description of the endpoint at ``origin``/sparql."""
+def service_description(
+    dataset: Dataset,
+    *,
+    origin: str,
+    formats: Sequence[Format] = of_kind("results", *RDF_KINDS),
+) -> list[pyoxigraph.Triple]:
+    """The SPARQL 1.1 Service Description of the endpoint at ``origin``/sparql, which answers
+    in ``formats`` (``sd:resultFormat``)."""
     origin = origin.rstrip("/")
     service = N(f"{origin}/sparql")
     out: list[pyoxigraph.Triple] = []
@@ -141,19 +155,8 @@ def service_description(dataset: Dataset, *, origin: str) -> list[pyoxigraph.Tri
     add(service, SD + "endpoint", service)
     add(service, SD + "supportedLanguage", N(SD + "SPARQL11Query"))
     add(service, SD + "feature", N(SD + "UnionDefaultGraph"))
-    for fmt in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "JSON-LD",
-        "RDF_XML",
-        "N-Triples",
-        "N-Quads",
-        "TriG",
-    ):
-        add(service, SD + "resultFormat", N(f"http://www.w3.org/ns/formats/{fmt}"))
+    for iri in _w3c(formats):
+        add(service, SD + "resultFormat", N(iri))
     description = pyoxigraph.BlankNode()
     default_graph = pyoxigraph.BlankNode()
     add(service, SD + "defaultDataset", description)

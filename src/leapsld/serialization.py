@@ -18,11 +18,13 @@ import pyoxigraph
 from pyld import jsonld
 
 from .errors import NotAcceptable, UnsupportedFormat
-from .formats import Format
+from .formats import RDF_KINDS, Format
 from .query import QueryOutcome
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = _XSD + "string"
+#: Kinds that carry SELECT/ASK results (``text`` is the CLI's table).
+RESULT_KINDS = ("results", "text")
 JSONLD_PROFILES = {
     "expanded": "http://www.w3.org/ns/json-ld#expanded",
     "compacted": "http://www.w3.org/ns/json-ld#compacted",
@@ -49,7 +51,7 @@ def serialize_graph(
         context_url: where that context is published; written as the body's ``@context``.
         profile: JSON-LD profile IRI(s) from the Accept header (expanded/compacted/flattened).
     """
-    if fmt.name == "jsonld":
+    if fmt.context:
         return _jsonld(triples, context=context, context_url=context_url, profile=profile)
     if fmt.rdf_format is None:
         raise UnsupportedFormat(f"{fmt.label} is not an RDF format")
@@ -65,9 +67,7 @@ def serialize_graph(
         ]
     else:
         items = as_triples(triples)
-    use_prefixes = (
-        used_prefixes(items, prefixes or {}) if fmt.name in ("turtle", "trig", "rdfxml") else None
-    )
+    use_prefixes = used_prefixes(items, prefixes or {}) if fmt.prefixes else None
     return pyoxigraph.serialize(items, format=fmt.rdf_format, prefixes=use_prefixes)
 
 
@@ -148,6 +148,42 @@ def _jsonld(
         out = jsonld.compact(document, dict(context), options)
     out["@context"] = context_url if context_url else dict(context)
     return json.dumps(out, indent=2, ensure_ascii=False).encode()
+
+
+def serialize_outcome(
+    outcome: QueryOutcome,
+    fmt: Format,
+    *,
+    prefixes: Mapping[str, str] | None = None,
+    context: Mapping[str, object] | None = None,
+    context_url: str | None = None,
+    profile: str | None = None,
+) -> bytes:
+    """A query's outcome as ``fmt``: a CONSTRUCT/DESCRIBE graph in an RDF format, SELECT or ASK
+    results in a results format (or the CLI's table).
+
+    Raises:
+        UnsupportedFormat: ``fmt`` cannot carry this kind of outcome (a graph as CSV, results
+            as Turtle).
+    """
+    if outcome.kind == "graph":
+        if fmt.kind not in RDF_KINDS:
+            raise UnsupportedFormat(
+                f"a CONSTRUCT/DESCRIBE result cannot be written as {fmt.name} ({fmt.label})"
+            )
+        return serialize_graph(
+            outcome.triples,
+            fmt,
+            prefixes=prefixes,
+            context=context,
+            context_url=context_url,
+            profile=profile,
+        )
+    if fmt.kind not in RESULT_KINDS:
+        raise UnsupportedFormat(
+            f"a SELECT/ASK result cannot be written as {fmt.name} ({fmt.label})"
+        )
+    return serialize_results(outcome, fmt, prefixes=prefixes)
 
 
 # SPARQL results --------------------------------------------------------------------------

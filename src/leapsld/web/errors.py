@@ -12,14 +12,28 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import LeapsError, NotAcceptable, QueryTimeout
+from ..formats import of_kind
+from ..negotiation import negotiate
+
+#: What an error is offered in: problem details first (for clients with no preference), then
+#: the page a browser asking for HTML gets.
+ERROR_FORMATS = (*of_kind("problem"), *of_kind("page"))
+
+
+def _wants_html() -> bool:
+    """Whether the client prefers the HTML page, by the one negotiation every response uses;
+    an Accept header that cannot be read or that accepts neither gets problem details (an
+    error must not raise another)."""
+    try:
+        chosen = negotiate(request.headers.get("Accept"), offered=ERROR_FORMATS)
+    except LeapsError:
+        return False
+    return chosen.format.kind == "page"
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> Response:
     """A problem-details response (JSON, or HTML for a browser)."""
-    wants_html = request.accept_mimetypes.best_match(
-        ["application/problem+json", "application/json", "text/html"], default=None
-    ) == "text/html" and "text/html" in (request.headers.get("Accept") or "")
-    if wants_html:
+    if _wants_html():
         body = render_template("error.html", status=status, title=title, detail=detail, extra=extra)
         response = Response(body, status=status, mimetype="text/html")
     else:

@@ -4,12 +4,14 @@ responses with Link alternates, ETag, Last-Modified, conditional GET, gzip and c
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph
-from flask import Response, request
+from flask import Blueprint, Response, request
 
-from ..errors import NotAcceptable, UnsupportedFormat
-from ..formats import Format, by_media_type, by_name
+from ..errors import NotAcceptable
+from ..formats import Format, among
 from ..negotiation import Negotiated, negotiate
 from .memo import MEMO_FLAG
 from .site import GZIP_MIN_BYTES, Body, Site
@@ -26,21 +28,6 @@ def origin() -> str:
     return f"{request.scheme}://{request.host}{request.script_root}"
 
 
-#: What ``?format=xml`` or ``?format=json`` means when the answer is a graph, as in Fuseki.
-_GRAPH_ALIASES = {"xml": "rdfxml", "json": "jsonld", "n3": "turtle", "text": "ntriples"}
-#: Other spellings clients send (SPARQLWrapper sends ``json-ld`` and ``rdf+xml``).
-_SPELLINGS = {
-    "json-ld": "jsonld",
-    "rdf+xml": "rdfxml",
-    "rdf/xml": "rdfxml",
-    "n-triples": "ntriples",
-    "n-quads": "nquads",
-    "tab-separated-values": "tsv",
-    "sparql-results+json": "json",
-    "sparql-results+xml": "xml",
-}
-
-
 def choose(
     offered: Sequence[Format], *, default: Format | None = None, suffix: str | None = None
 ) -> Negotiated:
@@ -51,7 +38,7 @@ def choose(
     """
     override = request.args.get("format") or request.args.get("output")
     if override and not suffix:
-        fmt = _override(override, offered)
+        fmt = among(override, offered)
         if fmt is not None:
             return Negotiated(fmt)
         if request.headers.get("Accept") is None:
@@ -63,22 +50,45 @@ def choose(
     return negotiate(request.headers.get("Accept"), offered=offered, default=default, suffix=suffix)
 
 
-def _override(value: str, offered: Sequence[Format]) -> Format | None:
-    """The offered format a ``?format=`` value names (a name, a spelling or a media type);
-    None when it names none of them, so that Accept decides."""
-    key = value.strip().lower()
-    key = _SPELLINGS.get(key, key)
-    candidates = [by_media_type(key), _by_name_or_none(key)]
-    if key in _GRAPH_ALIASES:
-        candidates.append(_by_name_or_none(_GRAPH_ALIASES[key]))
-    return next((f for f in candidates if f is not None and f in offered), None)
+@dataclass(frozen=True)
+class Offer:
+    """What a document is offered in (the default first), and the URL suffixes naming each
+    format: every suffix the registry gives each offered format, so that every suffixed URL
+    a document advertises (``Link``, ``Content-Location``) answers."""
 
+    formats: tuple[Format, ...]
 
-def _by_name_or_none(name: str) -> Format | None:
-    try:
-        return by_name(name)
-    except UnsupportedFormat:
-        return None
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Every suffix of every offered format, the longest first (so none hides another)."""
+        found = {suffix for f in self.formats for suffix in f.suffixes}
+        return tuple(sorted(found, key=lambda suffix: (-len(suffix), suffix)))
+
+    def split(self, path: str) -> tuple[str, str | None]:
+        """``org/esrf.ttl`` → (``org/esrf``, ``.ttl``) when the suffix names an offered format.
+
+        >>> from leapsld.formats import of_kind
+        >>> Offer(of_kind("graph")).split("org/esrf.ttl")
+        ('org/esrf', '.ttl')
+        """
+        for suffix in self.suffixes:
+            if path.endswith(suffix):
+                return path[: -len(suffix)], suffix
+        return path, None
+
+    def route(
+        self, blueprint: Blueprint, rule: str, **options: Any
+    ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        """Register a view at ``rule`` and at ``rule`` plus each suffix, which the view gets
+        as its ``suffix`` argument (None at ``rule`` itself)."""
+        choices = ", ".join(f"'{suffix}'" for suffix in self.suffixes)
+
+        def register(view: Callable[..., Response]) -> Callable[..., Response]:
+            blueprint.route(f"{rule}<any({choices}):suffix>", **options)(view)
+            blueprint.route(rule, **options)(view)
+            return view
+
+        return register
 
 
 def alternates(path: str, formats: Sequence[Format]) -> list[str]:

@@ -6,24 +6,23 @@ from flask import Blueprint, Response, render_template, send_file
 
 from ..errors import NotFound
 from ..formats import by_name, of_kind
-from .http import document, graph_document, origin
+from .http import Offer, document, graph_document, origin
 from .site import Body, current_site
 
 blueprint = Blueprint("meta", __name__)
 
-VOID_FORMATS = of_kind("graph")
+VOID = Offer(of_kind("graph"))
 
 
 @blueprint.route("/.well-known/void", methods=["GET", "HEAD"])
-@blueprint.route("/void", methods=["GET", "HEAD"])
-@blueprint.route("/void<any('.ttl','.jsonld','.rdf','.nt'):suffix>", methods=["GET", "HEAD"])
+@VOID.route(blueprint, "/void", methods=["GET", "HEAD"])
 def void(suffix: str | None = None) -> Response:
     """The VoID + DCAT description, its links on this server's origin."""
     s = current_site()
     return graph_document(
         s,
         "/void",
-        VOID_FORMATS,
+        VOID.formats,
         name="void",
         triples=lambda: s.void(origin()),
         suffix=suffix,

@@ -13,29 +13,22 @@ from ..describe import exists
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
 from ..reference import has_version, ontology_reference
-from .http import CACHE_CONTROL, document, graph_document, origin
+from .http import CACHE_CONTROL, Offer, document, graph_document, origin
 from .pages import resource_view
 from .site import Body, Site, current_site
 
 blueprint = Blueprint("resources", __name__)
 
 #: What a document offers, in the order a client with no preference gets them.
-DOCUMENT_FORMATS = (*of_kind("graph"), *of_kind("page"), *of_kind("dataset"))
-_SUFFIXES = tuple(f.suffix for f in DOCUMENT_FORMATS)
-
-
-def split_suffix(path: str) -> tuple[str, str | None]:
-    """``org/esrf.ttl`` → (``org/esrf``, ``.ttl``) when the suffix is a document format."""
-    for suffix in _SUFFIXES:
-        if path.endswith(suffix):
-            return path[: -len(suffix)], suffix
-    return path, None
+DOCUMENT = Offer((*of_kind("graph"), *of_kind("page"), *of_kind("dataset")))
+#: The shapes are offered as RDF graphs only.
+SHAPES = Offer(of_kind("graph"))
 
 
 @blueprint.route("/id/<path:rest>", methods=["GET", "HEAD"])
 def thing(rest: str) -> Response:
     """A thing is not a document: 303 See Other to the document that describes it."""
-    name, suffix = split_suffix(rest)
+    name, suffix = DOCUMENT.split(rest)
     s = current_site()
     if not exists(s.dataset.store, f"{s.base}id/{name}"):
         raise _not_found(s, name)
@@ -48,7 +41,7 @@ def thing(rest: str) -> Response:
 def doc(rest: str) -> Response:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
     s = current_site()
-    name, suffix = split_suffix(rest)
+    name, suffix = DOCUMENT.split(rest)
     if not exists(s.dataset.store, f"{s.base}id/{name}"):
         raise _not_found(s, name)
     return _description(
@@ -71,7 +64,7 @@ def _description(
     return graph_document(
         s,
         path,
-        DOCUMENT_FORMATS,
+        DOCUMENT.formats,
         name=f"describe:{iri}",
         triples=lambda: s.description(iri),
         suffix=suffix,
@@ -102,7 +95,7 @@ def _resource_page(s: Site, iri: str, url: str) -> Body:
 def graph(rest: str) -> Response:
     """A named graph that describes itself (one with its own source): its description."""
     s = current_site()
-    name, suffix = split_suffix(rest)
+    name, suffix = DOCUMENT.split(rest)
     if not exists(s.dataset.store, f"{s.base}graph/{name}"):
         raise NotFound(
             f"no graph {s.base}graph/{name} describes itself here; "
@@ -121,15 +114,14 @@ def ontology_version(version: str) -> Response:
     return ontology()
 
 
-@blueprint.route("/def", methods=["GET", "HEAD"])
-@blueprint.route("/def<any('.ttl','.jsonld','.rdf','.nt','.html'):suffix>", methods=["GET", "HEAD"])
+@DOCUMENT.route(blueprint, "/def", methods=["GET", "HEAD"])
 def ontology(suffix: str | None = None) -> Response:
     """The ontology at its namespace: an HTML reference for people, RDF for machines."""
     s = current_site()
     return graph_document(
         s,
         "/def",
-        DOCUMENT_FORMATS,
+        DOCUMENT.formats,
         name="def",
         triples=lambda: s.graph_triples(s.dataset.ontology_graphs),
         suffix=suffix,
@@ -150,18 +142,14 @@ def _ontology_page(s: Site) -> Body:
     return Body(html.encode(), s.etag("html", origin()))
 
 
-SHAPES_FORMATS = of_kind("graph")
-
-
-@blueprint.route("/shapes", methods=["GET", "HEAD"])
-@blueprint.route("/shapes<any('.ttl','.jsonld','.rdf','.nt'):suffix>", methods=["GET", "HEAD"])
+@SHAPES.route(blueprint, "/shapes", methods=["GET", "HEAD"])
 def shapes(suffix: str | None = None) -> Response:
     """The SHACL shapes the data is validated against."""
     s = current_site()
     return graph_document(
         s,
         "/shapes",
-        SHAPES_FORMATS,
+        SHAPES.formats,
         name="shapes",
         triples=lambda: s.graph_triples(s.dataset.shapes_graphs, store=s.dataset.shapes_store),
         suffix=suffix,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 
 import pyoxigraph
@@ -126,7 +126,7 @@ class Site:
         origin_dependent: bool = False,
     ) -> Body:
         """A graph document in an RDF format, rendered once per version (and origin)."""
-        depends_on_origin = origin_dependent or fmt.name == "jsonld"
+        depends_on_origin = origin_dependent or fmt.origin_dependent
         key = (name, fmt.name, profile, origin if depends_on_origin else None)
 
         def render() -> Body:
@@ -139,7 +139,7 @@ class Site:
                 profile=profile,
             )
             content_type = None
-            if fmt.name == "jsonld":
+            if fmt.context:
                 content_type = f'{fmt.content_type}; profile="{jsonld_profile(profile)}"'
             return Body(
                 data,
@@ -168,8 +168,10 @@ class Site:
     def void(self, origin: str) -> list[pyoxigraph.Triple]:
         return void_description(self.dataset, self.stats, self.dumps, origin=origin)
 
-    def service_description(self, origin: str) -> list[pyoxigraph.Triple]:
-        return service_description(self.dataset, origin=origin)
+    def service_description(
+        self, origin: str, formats: Sequence[Format]
+    ) -> list[pyoxigraph.Triple]:
+        return service_description(self.dataset, origin=origin, formats=formats)
 
 
 def current_site() -> Site:

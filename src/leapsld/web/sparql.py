@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ..errors import BadRequest, PayloadTooLarge, QueryRefused
 from ..formats import by_name, of_kind
 from ..query import QueryOutcome
-from ..serialization import serialize_graph, serialize_results
+from ..serialization import serialize_outcome
 from .http import choose, document, origin
 from .pages import Labeller, Term
 from .site import Body, Site, current_site
@@ -45,17 +45,15 @@ def endpoint() -> Response:
     fmt = chosen.format
     if fmt.kind == "page":
         data = _results_page(s, text, outcome)
-    elif outcome.kind == "graph":
-        data = serialize_graph(
-            outcome.triples,
+    else:
+        data = serialize_outcome(
+            outcome,
             fmt,
             prefixes=s.prefixes,
             context=s.context,
             context_url=f"{origin()}/context.jsonld",
             profile=chosen.params.get("profile"),
         )
-    else:
-        data = serialize_results(outcome, fmt)
     body = Body(data, s.etag("q", hashlib.sha1(data).hexdigest()[:16]))
     response = document(
         s, body, fmt, negotiated=request.args.get("format") is None, memoizable=False
@@ -160,7 +158,7 @@ def _describe_service(s: Site) -> Response:
     else:
         body = s.graph_body(
             "sparql-sd",
-            lambda: s.service_description(origin()),
+            lambda: s.service_description(origin(), (*RESULT_FORMATS, *GRAPH_FORMATS)),
             fmt,
             origin=origin(),
             profile=chosen.params.get("profile"),
