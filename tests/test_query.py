@@ -8,7 +8,8 @@ import time
 import pytest
 
 from leapsld.errors import BadRequest, Busy, QueryError, QueryRefused, QueryTimeout
-from leapsld.query import QueryRunner, check_read_only, run_query
+from leapsld.guard import check_read_only
+from leapsld.query import QueryRunner, run_query
 from leapsld.store import OxigraphStore
 
 BASE = "https://w3id.org/leaps/"

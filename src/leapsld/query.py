@@ -21,41 +21,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph
 
-from .errors import BadRequest, Busy, LeapsError, QueryError, QueryRefused, QueryTimeout
+from .errors import BadRequest, Busy, LeapsError, QueryError, QueryTimeout
+from .guard import check_read_only
 from .store import Store, Term
 
-_LEXICAL = re.compile(
-    r"""
-    (?P<string>'\''(?:[^'\\]|\\.|'(?!''))*'\''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-       |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<comment>\#[^\r\n]*)
-    |(?P<var>[?$]\w+)
-    |(?P<pname>[A-Za-z_][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
-    |(?P<word>[A-Za-z]+)
-    """,
-    re.VERBOSE,
-)
-#: SERVICE followed by what may follow it in the grammar (SILENT, an IRI, a variable, a
-#: prefixed name), comments and white space allowed between: the backstop when the lexer above
-#: and the engine's parser read a text differently. It may refuse a literal such as
-#: "service <x"; it never lets a SERVICE clause through.
-_SERVICE_ANYWHERE = re.compile(
-    r"(?i)(?<![\w:?$])service(?:\s|#[^\r\n]*)*(?:silent\b|<|[?$]|[A-Za-z_][\w.-]*:|:)"
-)
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-UPDATE_KEYWORDS = {
-    "INSERT",
-    "DELETE",
-    "LOAD",
-    "CLEAR",
-    "DROP",
-    "CREATE",
-    "ADD",
-    "MOVE",
-    "COPY",
-    "WITH",
-}
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
 
 
@@ -71,46 +40,23 @@ class QueryOutcome:
     truncated: bool = False
 
 
-def unescape_codepoints(text: str) -> str:
-    """Apply SPARQL's codepoint escapes (``\\u`` with four hex digits, ``\\U`` with eight), which
-    the grammar sees already replaced (SPARQL 1.1 Query §19.2): the guard reads what the parser
-    reads."""
-    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+#: The stack of every thread that parses and evaluates a query: pyoxigraph's parser recurses,
+#: and a thread's default 8 MiB overflow (killing the process) near 1,000 nested function calls.
+#: Only the pages a query really touches are ever committed.
+QUERY_STACK = 256 << 20
+_STACK_LOCK = threading.Lock()
 
 
-def keywords(text: str) -> list[str]:
-    """The bare keywords of a query, upper-cased, with strings, IRIs, comments and names removed.
-
-    >>> keywords('PREFIX s: <http://x/service> SELECT ?service { ?s s:p "SERVICE" } # SERVICE')
-    ['PREFIX', 'SELECT']
-    """
-    text = unescape_codepoints(text)
-    return [m.group("word").upper() for m in _LEXICAL.finditer(text) if m.group("word")]
-
-
-def check_read_only(text: str) -> list[str]:
-    """Refuse updates and federated queries before they reach the engine.
-
-    Returns:
-        The query's keywords (to see, e.g., whether it names its own dataset with FROM).
-
-    Raises:
-        QueryRefused: the text is a SPARQL Update, or uses SERVICE.
-
-    >>> check_read_only("SELECT * { ?s ?p ?o }")
-    ['SELECT']
-    >>> check_read_only("DROP ALL")
-    Traceback (most recent call last):
-    ...
-    leapsld.errors.QueryRefused: this endpoint is read-only: DROP (SPARQL Update) is not accepted
-    """
-    words = keywords(text)
-    first = next((w for w in words if w not in ("PREFIX", "BASE")), None)
-    if first in UPDATE_KEYWORDS:
-        raise QueryRefused(f"this endpoint is read-only: {first} (SPARQL Update) is not accepted")
-    if "SERVICE" in words or _SERVICE_ANYWHERE.search(unescape_codepoints(text)):
-        raise QueryRefused("SERVICE is not allowed: this endpoint makes no outbound requests")
-    return words
+def start_query_thread(target: Callable[[], None], *, name: str) -> threading.Thread:
+    """Start a daemon thread with ``QUERY_STACK`` bytes of stack."""
+    with _STACK_LOCK:
+        previous = threading.stack_size(QUERY_STACK)
+        try:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+    return thread
 
 
 def run_query(
@@ -139,16 +85,27 @@ def run_query(
         QueryRefused: an update or SERVICE.
     """
     words = check_read_only(text)
-    return _evaluate(
-        store,
-        text,
-        default_graphs,
-        named_graphs,
-        "FROM" not in words,
-        max_rows,
-        threading.Event(),
-        substitutions,
-    )
+    future: Future[QueryOutcome] = Future()
+
+    def job() -> None:
+        try:
+            future.set_result(
+                _evaluate(
+                    store,
+                    text,
+                    default_graphs,
+                    named_graphs,
+                    "FROM" not in words,
+                    max_rows,
+                    threading.Event(),
+                    substitutions,
+                )
+            )
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            future.set_exception(exc)
+
+    start_query_thread(job, name="leapsld-query").join()
+    return future.result()
 
 
 class QueryRunner:
@@ -180,9 +137,7 @@ class QueryRunner:
                 if self._started_in != os.getpid():
                     self._jobs = queue.SimpleQueue()
                     for n in range(self._count):
-                        threading.Thread(
-                            target=self._serve, name=f"leapsld-query-{n}", daemon=True
-                        ).start()
+                        start_query_thread(self._serve, name=f"leapsld-query-{n}")
                     self._started_in = os.getpid()
         self._jobs.put(job)
 

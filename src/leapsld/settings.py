@@ -71,7 +71,9 @@ class Settings:
         10.0, "Seconds a SPARQL query may run before its answer is abandoned (503)."
     )
     max_rows: int = _setting(10_000, "Most results (rows or triples) one query returns.")
-    max_query_bytes: int = _setting(100_000, "Largest query text or request body accepted.")
+    max_query_bytes: int = _setting(
+        1 << 20, "Largest query text accepted (its form-encoded body may be three times that)."
+    )
     trust_proxy: bool = _setting(
         False, "Honour X-Forwarded-Proto/Host/Prefix (only behind a trusted reverse proxy)."
     )

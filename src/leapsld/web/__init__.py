@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     if dataset is None:
         dataset = _build(settings)
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_query_bytes, JSON_SORT_KEYS=False)
+    # A form-encoded body spells each byte of the query in up to three (%XX).
+    app.config.update(MAX_CONTENT_LENGTH=3 * settings.max_query_bytes + 4096, JSON_SORT_KEYS=False)
     cache = BoundedCache[Sized](size=len)
     app.extensions["leapsld"] = Site(dataset, settings, cache=cache)
     if settings.trust_proxy:
