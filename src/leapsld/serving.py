@@ -101,6 +101,10 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
         blocking_threads=settings.threads,
         backlog=1024,
         log_access=False,
+        # A worker that dies (a crash in the engine, the OOM killer, kill -9) is replaced; by
+        # default Granian would shut the whole server down, the healthy workers too.
+        respawn_failed_workers=True,
+        respawn_interval=1.0,
     )
     if dataset is None:
         release_free_memory()  # the store ``prepare`` built is closed before the fork

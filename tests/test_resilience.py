@@ -1,0 +1,80 @@
+"""A public endpoint no one can take down: tried against a real server, as an attacker would.
+
+These are liveness checks with wide ceilings, not speed targets.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from .test_guard import BOMBS
+from .test_server import free_port, start, stop, wait_until_up
+
+
+def _workers(server_pid: int) -> list[int]:
+    """The server's worker processes (its children)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == server_pid:
+                children.append(int(entry))
+    return children
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, int]]:
+    port = free_port()
+    process = start("--workers", "2", "--threads", "4", port=port)
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(process, origin)
+        yield origin, process.pid
+    finally:
+        stop(process)
+
+
+def test_query_bombs_are_refused_and_the_server_keeps_answering(server) -> None:  # type: ignore[no-untyped-def]
+    origin, _ = server
+    for name, text in BOMBS.items():
+        answer = requests.post(f"{origin}/sparql", data={"query": text}, timeout=60)
+        assert answer.status_code == 400, name
+        problem = answer.json()
+        assert problem["status"] == 400 and "line 1, column" in problem["detail"], name
+    assert requests.get(f"{origin}/doc/org/sesame.ttl", timeout=10).status_code == 200
+
+
+def test_a_killed_worker_is_replaced(server) -> None:  # type: ignore[no-untyped-def]
+    origin, pid = server
+    before = _workers(pid)
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = _workers(pid)
+        if len(now) == 2 and before[0] not in now:
+            break
+        time.sleep(0.2)
+    assert len(_workers(pid)) == 2 and before[0] not in _workers(pid)
+    answers = [requests.get(f"{origin}/doc/org/sesame.ttl", timeout=10) for _ in range(20)]
+    assert {a.status_code for a in answers} == {200}
+    query = requests.get(f"{origin}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+    assert query.json()["boolean"] is True
+
+
+def test_def_versions_are_bound_not_spliced(server) -> None:  # type: ignore[no-untyped-def]
+    origin, _ = server
+    for version in ("zzz> ", "0.1.0> } ASK { ?s ?p ?o", "x%3E%20", "%00", "a b"):
+        answer = requests.get(f"{origin}/def/{version}", timeout=10)
+        assert answer.status_code == 404, version
+        assert "Malformed" not in answer.text and "column" not in answer.text
