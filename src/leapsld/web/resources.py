@@ -12,6 +12,7 @@ from flask import Blueprint, Response, redirect, render_template
 from ..describe import exists
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
+from ..iris import iri_for_path, local_url
 from ..reference import has_version, ontology_reference
 from .http import CACHE_CONTROL, Offer, document, graph_document, origin
 from .pages import resource_view
@@ -30,7 +31,7 @@ def thing(rest: str) -> Response:
     """A thing is not a document: 303 See Other to the document that describes it."""
     name, suffix = DOCUMENT.split(rest)
     s = current_site()
-    if not exists(s.dataset.store, f"{s.base}id/{name}"):
+    if not exists(s.dataset.store, iri_for_path(s.base, f"id/{name}")):
         raise _not_found(s, name)
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
     response.headers["Cache-Control"] = CACHE_CONTROL
@@ -42,7 +43,7 @@ def doc(rest: str) -> Response:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    if not exists(s.dataset.store, f"{s.base}id/{name}"):
+    if not exists(s.dataset.store, iri_for_path(s.base, f"id/{name}")):
         raise _not_found(s, name)
     return _description(
         s,
@@ -60,7 +61,7 @@ def _description(
     s: Site, local: str, path: str, suffix: str | None, *, links: list[str] | None = None
 ) -> Response:
     """The description of ``{base}{local}`` as the document at ``path``."""
-    iri = f"{s.base}{local}"
+    iri = iri_for_path(s.base, local)
     return graph_document(
         s,
         path,
@@ -76,7 +77,7 @@ def _description(
 def _not_found(s: Site, name: str) -> NotFound:
     """A 404 that says what is known instead: things of the same kind, and where to search."""
     kind = name.split("/", 1)[0]
-    known = [f"{origin()}/doc/{iri[len(s.base) + 3 :]}" for iri in s.suggestions(kind)]
+    known = [local_url(origin(), s.base, iri) for iri in s.suggestions(kind)]
     hint = f" Known {kind} resources include: {', '.join(known)}." if known else ""
     return NotFound(
         f"nothing is known about {s.base}id/{name}.{hint} "
@@ -96,7 +97,7 @@ def graph(rest: str) -> Response:
     """A named graph that describes itself (one with its own source): its description."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    if not exists(s.dataset.store, f"{s.base}graph/{name}"):
+    if not exists(s.dataset.store, iri_for_path(s.base, f"graph/{name}")):
         raise NotFound(
             f"no graph {s.base}graph/{name} describes itself here; "
             f"the graphs are listed at {origin()}/sparql"
@@ -108,7 +109,7 @@ def graph(rest: str) -> Response:
 def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology (this server serves one version)."""
     s = current_site()
-    wanted = f"{s.base}def/{version}"
+    wanted = iri_for_path(s.base, f"def/{version}")
     if not has_version(s.dataset.store, wanted, ontology_graphs=s.dataset.ontology_graphs):
         raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
     return ontology()
