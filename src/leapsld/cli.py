@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Unpack
 
 import click
 
@@ -18,13 +19,13 @@ from .pipeline import build, validate_dataset
 from .query import run_query
 from .rendering import RENDER_FORMATS, render
 from .serialization import RESULT_KINDS, serialize_outcome
-from .settings import DEFAULT_BASE_IRI, Settings
+from .settings import DEFAULT_BASE_IRI, Settings, SettingsChanges
 from .validation import MAX_RESULTS, SEVERITIES
 
 _PATHS = click.Path(path_type=Path)
 
 
-def _settings(**flags: object) -> Settings:
+def _settings(**flags: Unpack[SettingsChanges]) -> Settings:
     return Settings.from_env(**flags)
 
 
