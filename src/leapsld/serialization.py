@@ -298,7 +298,17 @@ def _csv_value(term: object) -> str:
         return ""
     if isinstance(term, pyoxigraph.BlankNode):
         return f"_:{term.value}"
-    return term.value  # type: ignore[attr-defined]
+    if isinstance(term, pyoxigraph.Triple):
+        raise NotAcceptable(
+            "a triple term (RDF 1.2) has no CSV form; ask for JSON, XML or TSV results",
+            offered=[
+                "application/sparql-results+json",
+                "application/sparql-results+xml",
+                "text/tab-separated-values",
+            ],
+        )
+    assert isinstance(term, pyoxigraph.NamedNode | pyoxigraph.Literal), term
+    return term.value
 
 
 def _results_csv(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
