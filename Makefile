@@ -26,6 +26,7 @@ serve: validate
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/leapsld validate
@@ -42,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/http.py --server all
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

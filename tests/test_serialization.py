@@ -177,6 +177,14 @@ def test_triple_terms_in_results(store, name: str) -> None:  # type: ignore[no-u
     assert parsed[0]["t"] == outcome.rows[0][0]
 
 
+def test_triple_terms_in_csv_results_are_refused(store) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.errors import NotAcceptable
+
+    outcome = run_query(store, "SELECT ?t { BIND(<<( <http://a> <http://b> <http://c> )>> AS ?t) }")
+    with pytest.raises(NotAcceptable, match="triple term"):
+        serialize_results(outcome, by_name("csv"))
+
+
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 

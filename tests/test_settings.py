@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 
 import pytest
 
 from leapsld.cli import main
 from leapsld.errors import BadRequest
-from leapsld.settings import Settings, documented_settings
+from leapsld.settings import Settings, SettingsChanges, documented_settings
 
 from .conftest import ROOT
 
@@ -34,6 +36,14 @@ def test_environment_overrides_defaults_and_flags_override_environment() -> None
 def test_bad_values_are_named(env: dict[str, str]) -> None:
     with pytest.raises(BadRequest):
         Settings.from_env(env)
+
+
+def test_settings_changes_names_every_setting_as_optional() -> None:
+    hints = typing.get_type_hints(SettingsChanges)
+    fields = typing.get_type_hints(Settings)
+    assert list(hints) == [f.name for f in dataclasses.fields(Settings)]
+    for name, hint in hints.items():
+        assert hint == fields[name] | None, name
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

@@ -17,9 +17,11 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-def to_rdflib(
-    term: pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal,
-) -> rdflib.term.Node:
+#: What pyoxigraph puts in a triple's object: a term, or a triple term (RDF 1.2).
+Object = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
+
+
+def to_rdflib(term: Object) -> rdflib.term.Node:
     """A pyoxigraph term as the equal rdflib term.
 
     >>> to_rdflib(pyoxigraph.Literal("1", datatype=pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
@@ -63,12 +65,12 @@ def graph_from_quads(quads: Iterable[pyoxigraph.Quad | pyoxigraph.Triple]) -> rd
     """One rdflib Graph holding the triples of ``quads`` (graph names dropped)."""
     graph = rdflib.Graph()
     add = graph.add
-    cache: dict[object, rdflib.term.Node] = {}
+    cache: dict[Object, rdflib.term.Node] = {}
 
-    def conv(t: object) -> rdflib.term.Node:
+    def conv(t: Object) -> rdflib.term.Node:
         node = cache.get(t)
         if node is None:
-            node = cache[t] = to_rdflib(t)  # type: ignore[arg-type]
+            node = cache[t] = to_rdflib(t)
         return node
 
     for q in quads:
@@ -80,4 +82,9 @@ def quads_from_graph(graph: rdflib.Graph, graph_name: str) -> Iterator[pyoxigrap
     """The triples of an rdflib graph as quads in the named graph ``graph_name``."""
     name = pyoxigraph.NamedNode(graph_name)
     for s, p, o in graph:
-        yield pyoxigraph.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o), name)
+        subject, predicate = from_rdflib(s), from_rdflib(p)
+        if isinstance(subject, pyoxigraph.Literal) or not isinstance(
+            predicate, pyoxigraph.NamedNode
+        ):
+            raise TypeError(f"not an RDF triple: {s!r} {p!r} {o!r}")  # as pyoxigraph.Quad would
+        yield pyoxigraph.Quad(subject, predicate, from_rdflib(o), name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO, Unpack
 
 import click
 
@@ -18,14 +19,20 @@ from .pipeline import build, validate_dataset
 from .query import run_query
 from .rendering import RENDER_FORMATS, render
 from .serialization import RESULT_KINDS, serialize_outcome
-from .settings import DEFAULT_BASE_IRI, Settings
-from .validation import MAX_RESULTS, SEVERITIES
+from .settings import DEFAULT_BASE_IRI, Settings, SettingsChanges
+from .validation import MAX_RESULTS, SEVERITIES, ValidationReport
 
 _PATHS = click.Path(path_type=Path)
 
 
-def _settings(**flags: object) -> Settings:
+def _settings(**flags: Unpack[SettingsChanges]) -> Settings:
     return Settings.from_env(**flags)
+
+
+def _report_text(exc: ShapesViolation) -> str:
+    # errors.py cannot import validation (it sits below it), so the report is typed object there
+    assert isinstance(exc.report, ValidationReport)
+    return render(exc.report, "text")
 
 
 class _Group(click.Group):
@@ -138,7 +145,7 @@ def validate(
 )
 @click.option("--max-rows", type=int, default=None, help="Most rows returned.")
 def query(
-    query_file: object,
+    query_file: IO[str] | None,
     text: str | None,
     data: tuple[Path, ...],
     fmt: str | None,
@@ -146,9 +153,12 @@ def query(
     max_rows: int | None,
 ) -> None:
     """Run a SPARQL query (read-only) over the dataset, on pyoxigraph."""
-    if (query_file is None) == (text is None):
+    if query_file is not None and text is None:
+        source = query_file.read()
+    elif text is not None and query_file is None:
+        source = text
+    else:
         raise click.UsageError("give exactly one of QUERY_FILE or -e TEXT")
-    source = text if text is not None else query_file.read()  # type: ignore[attr-defined]
     settings = _settings(data=data or None, infer=infer, max_rows=max_rows)
     dataset = build(settings, validate_data=False, load_shapes=False)
     outcome = run_query(dataset.store, source, max_rows=settings.max_rows)
@@ -188,7 +198,7 @@ def build_command(
     try:
         dataset = build(settings)
     except ShapesViolation as exc:
-        click.echo(render(exc.report, "text"), nl=False, err=True)  # type: ignore[arg-type]
+        click.echo(_report_text(exc), nl=False, err=True)
         raise
     where = "memory" if settings.store == "memory" else str(Path(settings.store) / dataset.version)
     verdict = {True: "conforms", False: "does not conform", None: "not validated"}[dataset.conforms]
@@ -275,7 +285,7 @@ def serve(
     try:
         prepared = prepare(settings)
     except ShapesViolation as exc:
-        click.echo(render(exc.report, "text"), nl=False, err=True)  # type: ignore[arg-type]
+        click.echo(_report_text(exc), nl=False, err=True)
         click.echo(f"leapsld: {exc.message}; not serving (use --no-validate to override)", err=True)
         sys.exit(2)
     click.echo(

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 import pyoxigraph
 
@@ -173,7 +174,17 @@ class Manifest:
             return None
 
 
-def _file_to_json(f: SourceFile) -> dict[str, object]:
+class _FileEntry(TypedDict):
+    """One loaded file as the manifest records it."""
+
+    path: str
+    relpath: str
+    graph: str
+    graphs: list[str]
+    format: str
+
+
+def _file_to_json(f: SourceFile) -> _FileEntry:
     return {
         "path": str(f.path),
         "relpath": f.relpath,
@@ -183,11 +194,14 @@ def _file_to_json(f: SourceFile) -> dict[str, object]:
     }
 
 
-def _file_from_json(f: dict[str, object]) -> SourceFile:
+def _file_from_json(f: _FileEntry) -> SourceFile:
+    rdf_format = pyoxigraph.RdfFormat.from_extension(str(f["format"]))
+    if rdf_format is None:  # Manifest.read takes a ValueError as "no manifest"
+        raise ValueError(f"unknown format {f['format']!r}")
     return SourceFile(
         Path(str(f["path"])),
         str(f["relpath"]),
         str(f["graph"]),
-        pyoxigraph.RdfFormat.from_extension(str(f["format"])),
-        tuple(str(g) for g in f["graphs"]),  # type: ignore[attr-defined]
+        rdf_format,
+        tuple(str(g) for g in f["graphs"]),
     )

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 import pyoxigraph
 
@@ -120,11 +120,8 @@ def existing_dumps(folder: Path, *, stem: str = DEFAULT_STEM) -> list[Dump] | No
     or None when any is missing. A restart then serves them without writing them again.
     ``stem`` starts every dump's name (the dataset identity's)."""
     try:
-        sums = dict(
-            reversed(line.split("  ", 1))
-            for line in (folder / SUMS).read_text().splitlines()
-            if line
-        )
+        pairs = (line.split("  ", 1) for line in (folder / SUMS).read_text().splitlines() if line)
+        sums = {name: digest for digest, name in pairs}
     except (OSError, ValueError):
         return None
     dumps = []
@@ -159,7 +156,7 @@ def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | No
     dumps = []
     for suffix, fmt_name, compress in DUMPS:
         fmt = by_name(fmt_name)
-        items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple]
+        items: Iterator[pyoxigraph.Quad] | Iterator[pyoxigraph.Triple]
         if fmt.kind == "dataset":
             items = _politely((q for g in graphs for q in store.quads(graph=g)), yield_to)
         else:
@@ -182,14 +179,15 @@ def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | No
 def _serialize(
     out: BinaryIO,
     *,
-    items: Iterator[pyoxigraph.Quad | pyoxigraph.Triple],
+    items: Iterator[pyoxigraph.Quad] | Iterator[pyoxigraph.Triple],
     fmt: Format,
     gzipped: bool,
     prefixes: dict[str, str],
 ) -> None:
     if gzipped:
         with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
-            pyoxigraph.serialize(items, packed, format=fmt.rdf_format)
+            # GzipFile is a BufferedIOBase, not typing.IO; pyoxigraph only calls write()
+            pyoxigraph.serialize(items, cast(BinaryIO, packed), format=fmt.rdf_format)
     else:
         use = prefixes if fmt.prefixes else None
         pyoxigraph.serialize(items, out, format=fmt.rdf_format, prefixes=use)

@@ -21,6 +21,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import pyoxigraph
 
@@ -140,6 +141,22 @@ class Identity:
         return self.queries[0].text if self.queries else DEFAULT_QUERY
 
 
+class _Described(TypedDict, total=False):
+    """The fields of ``Identity`` a description file (or a setting) states."""
+
+    title: Text
+    short_title: Text
+    description: Text | None
+    license: str | None
+    publisher: str | None
+    sources: tuple[str, ...]
+    modified: pyoxigraph.Literal | None
+    examples: tuple[str, ...]
+    root_resource: str | None
+    stem: str
+    iri: str | None
+
+
 # Reading ---------------------------------------------------------------------------------
 
 
@@ -160,7 +177,7 @@ def read_identity(settings: Settings) -> Identity:
     elif settings.description_file:
         raise LoadError("no such description file", path=str(path))
     else:
-        fields = {}
+        fields = _Described()
     queries = _read_queries(root / QUERIES_FOLDER, root, digest)
     views = None
     views_path = root / VIEWS_FILE
@@ -177,7 +194,7 @@ def read_identity(settings: Settings) -> Identity:
         fields["license"] = settings.license
     fields.setdefault("title", Text(DEFAULT_TITLE))
     fields.setdefault("short_title", fields["title"])
-    return Identity(queries=queries, views=views, digest=digest.hexdigest()[:16], **fields)  # type: ignore[arg-type]
+    return Identity(queries=queries, views=views, digest=digest.hexdigest()[:16], **fields)
 
 
 def _read(path: Path, root: Path) -> bytes:
@@ -197,7 +214,7 @@ def _shown(path: Path, root: Path) -> str:
 # The description -----------------------------------------------------------------------------
 
 
-def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> dict[str, object]:
+def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> _Described:
     """The fields of ``Identity`` a description file states.
 
     Relative IRIs are resolved against the base IRI, so ``<id/org/x>`` is a resource of the
@@ -211,7 +228,9 @@ def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> di
     if fmt is None:
         raise LoadError(f"cannot tell the RDF format from the suffix {path.suffix!r}", path=shown)
     try:
-        triples = [q.triple for q in pyoxigraph.parse(data, format=fmt, base_iri=base_iri)]
+        triples: list[pyoxigraph.Triple] = [
+            q.triple for q in pyoxigraph.parse(data, format=fmt, base_iri=base_iri)
+        ]
     except SyntaxError as exc:
         message = re.sub(r"^Parser error [^:]*: ", "", exc.msg or str(exc))
         raise LoadError(message, path=shown, line=exc.lineno, column=exc.offset) from None
@@ -226,7 +245,9 @@ def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> di
         dict.fromkeys(
             t.subject
             for t in triples
-            if t.predicate.value == _RDF + "type" and t.object.value in _DATASET_TYPES
+            if t.predicate.value == _RDF + "type"
+            and not isinstance(t.object, pyoxigraph.Triple)  # a triple term has no .value
+            and t.object.value in _DATASET_TYPES
         )
     )
     if len(subjects) != 1:
@@ -237,20 +258,27 @@ def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> di
             *_DATASET_TYPES,
         )
     (me,) = subjects
-    values: dict[str, list[pyoxigraph.NamedNode | pyoxigraph.Literal]] = {}
+    stated: dict[
+        str,
+        list[pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple],
+    ] = {}
     for t in triples:
         if t.subject == me and t.predicate.value in {**_SINGLE, **_MULTIPLE}:
-            values.setdefault(t.predicate.value, []).append(t.object)  # type: ignore[arg-type]
-    for predicate, found in values.items():
+            stated.setdefault(t.predicate.value, []).append(t.object)
+    values: dict[str, list[pyoxigraph.NamedNode | pyoxigraph.Literal]] = {}
+    for predicate, found in stated.items():
         kind = _SINGLE.get(predicate) or _MULTIPLE[predicate]
         name = _short(predicate)
         if predicate in _SINGLE and len(found) > 1:
             raise fail(f"{name} is given {len(found)} times; give it once", predicate)
         for value in found:
-            if kind == "iri" and not isinstance(value, pyoxigraph.NamedNode):
-                raise fail(f"{name} must be an IRI, not {value}", predicate)
-            if kind == "literal" and not isinstance(value, pyoxigraph.Literal):
-                raise fail(f"{name} must be a literal, not {value}", predicate)
+            if (kind == "iri" and isinstance(value, pyoxigraph.NamedNode)) or (
+                kind == "literal" and isinstance(value, pyoxigraph.Literal)
+            ):
+                values.setdefault(predicate, []).append(value)
+            else:
+                expected = "an IRI" if kind == "iri" else "a literal"
+                raise fail(f"{name} must be {expected}, not {value}", predicate)
 
     def one(predicate: str) -> pyoxigraph.NamedNode | pyoxigraph.Literal | None:
         return values.get(predicate, [None])[0]
@@ -265,11 +293,12 @@ def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> di
         value = one(predicate)
         return value.value if value is not None else None
 
-    fields: dict[str, object] = {
+    modified = one(_DCT + "modified")  # a literal: checked above
+    fields: _Described = {
         "description": text(_DCT + "description"),
         "license": iri(_DCT + "license"),
         "publisher": iri(_DCT + "publisher"),
-        "modified": one(_DCT + "modified"),
+        "modified": modified if isinstance(modified, pyoxigraph.Literal) else None,
         "root_resource": iri(_VOID + "rootResource"),
         "sources": tuple(v.value for v in values.get(_DCT + "source", [])),
         "examples": tuple(
@@ -381,8 +410,12 @@ def _parse_views(
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POSITION.search(str(exc))
         message = _TOML_POSITION.sub("", str(exc))
-        line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-        raise LoadError(message, path=shown, line=line, column=column) from None
+        raise LoadError(
+            message,
+            path=shown,
+            line=int(m.group(1)) if m else None,
+            column=int(m.group(2)) if m else None,
+        ) from None
     lines = text.splitlines()
 
     def table_line(kind: str, index: int) -> int | None:
@@ -458,7 +491,8 @@ def declared_prefixes(store: Store, ontology_graphs: list[str], base_iri: str) -
             f"?prefix ; <{_VANN}preferredNamespaceUri> ?namespace }} ORDER BY ?prefix ?namespace",
             default_graphs=ontology_graphs,
         )
-        for row in result:  # type: ignore[union-attr]
+        assert isinstance(result, pyoxigraph.QuerySolutions)  # a SELECT
+        for row in result:
             prefix, namespace = row["prefix"].value, row["namespace"].value
             taken = prefix in PREFIXES or prefix == "id" or prefix in found
             if not taken and _PN_PREFIX.match(prefix) and _ABSOLUTE_IRI.match(namespace):

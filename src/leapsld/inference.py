@@ -62,7 +62,7 @@ def infer(store: OxigraphStore, *, mode: str, graphs: Sequence[str], base_iri: s
     for s, p, o in closure:
         if isinstance(s, rdflib.Literal) or (isinstance(o, rdflib.Literal) and o not in shown):
             continue
-        triple = (s, p, shown.get(o, o))  # type: ignore[arg-type]
+        triple = (s, p, shown.get(o, o) if isinstance(o, rdflib.Literal) else o)
         if triple not in asserted and not (p == rdflib.OWL.sameAs and s == o):
             new.add(triple)
     store.add_quads(quads_from_graph(new, inferred_graph(base_iri)))

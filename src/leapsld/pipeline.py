@@ -81,14 +81,14 @@ def _build_into(
     modified: datetime,
     check: bool,
 ) -> Dataset:
-    kw = {
-        "base_iri": settings.base_iri,
-        "root": settings.root,
-        "reserved": [inferred_graph(settings.base_iri)],
-    }
-    data_files = load_raw(data, store, **kw)
+    reserved = [inferred_graph(settings.base_iri)]
+    data_files = load_raw(
+        data, store, base_iri=settings.base_iri, root=settings.root, reserved=reserved
+    )
     shapes_store = OxigraphStore()
-    shapes_files = load_raw(shapes, shapes_store, **kw)
+    shapes_files = load_raw(
+        shapes, shapes_store, base_iri=settings.base_iri, root=settings.root, reserved=reserved
+    )
     dataset = Dataset(
         settings,
         store,

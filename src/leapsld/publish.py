@@ -17,6 +17,7 @@ from .derived import Dump, Statistics
 from .describe import exists
 from .formats import RDF_KINDS, Format, of_kind
 from .namespaces import PREFIXES
+from .store import Subject, Term
 
 N = pyoxigraph.NamedNode
 L = pyoxigraph.Literal
@@ -47,8 +48,8 @@ def void_description(
     ds = N(identity.iri or f"{base}void#dataset")
     out: list[pyoxigraph.Triple] = []
 
-    def add(s: pyoxigraph.NamedNode | pyoxigraph.BlankNode, p: str, o: object) -> None:
-        out.append(pyoxigraph.Triple(s, N(p), o))  # type: ignore[arg-type]
+    def add(s: Subject, p: str, o: Term) -> None:
+        out.append(pyoxigraph.Triple(s, N(p), o))
 
     def integer(n: int) -> pyoxigraph.Literal:
         return L(str(n), datatype=N(_XSD + "integer"))
@@ -148,8 +149,8 @@ def service_description(
     service = N(f"{origin}/sparql")
     out: list[pyoxigraph.Triple] = []
 
-    def add(s: object, p: str, o: object) -> None:
-        out.append(pyoxigraph.Triple(s, N(p), o))  # type: ignore[arg-type]
+    def add(s: Subject, p: str, o: Term) -> None:
+        out.append(pyoxigraph.Triple(s, N(p), o))
 
     add(service, RDF + "type", N(SD + "Service"))
     add(service, SD + "endpoint", service)

@@ -106,6 +106,7 @@ def ontology_reference(
         term, kind, label, definition, domain, range_ = (getattr(v, "value", None) for v in row)
         if term is None or not term.startswith(f"{base}def"):
             continue
+        assert kind is not None  # VALUES binds it in every row
         entry = terms.setdefault(
             term, TermEntry(term, "class" if kind.endswith("Class") else "property")
         )

@@ -68,7 +68,18 @@ def serialize_graph(
     else:
         items = as_triples(triples)
     use_prefixes = used_prefixes(items, prefixes or {}) if fmt.prefixes else None
-    return pyoxigraph.serialize(items, format=fmt.rdf_format, prefixes=use_prefixes)
+    return _serialized(items, fmt.rdf_format, prefixes=use_prefixes)
+
+
+def _serialized(
+    items: list[pyoxigraph.Triple] | list[pyoxigraph.Quad],
+    rdf_format: pyoxigraph.RdfFormat,
+    *,
+    prefixes: dict[str, str] | None = None,
+) -> bytes:
+    data = pyoxigraph.serialize(items, format=rdf_format, prefixes=prefixes)
+    assert data is not None  # pyoxigraph returns the bytes when given no output
+    return data
 
 
 def used_prefixes(
@@ -136,7 +147,7 @@ def _jsonld(
     """JSON-LD by a real JSON-LD processor: pyld reads the graph from N-Quads (so ``rdf:type``
     becomes ``@type``) and compacts or flattens it with the curated context; no remote
     document is ever loaded."""
-    nquads = pyoxigraph.serialize(as_triples(triples), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    nquads = _serialized(as_triples(triples), pyoxigraph.RdfFormat.N_TRIPLES)
     document = jsonld.from_rdf(nquads.decode(), {"format": "application/n-quads"})
     form = jsonld_profile(profile)
     if form == JSONLD_PROFILES["expanded"] or context is None:
@@ -298,7 +309,17 @@ def _csv_value(term: object) -> str:
         return ""
     if isinstance(term, pyoxigraph.BlankNode):
         return f"_:{term.value}"
-    return term.value  # type: ignore[attr-defined]
+    if isinstance(term, pyoxigraph.Triple):
+        raise NotAcceptable(
+            "a triple term (RDF 1.2) has no CSV form; ask for JSON, XML or TSV results",
+            offered=[
+                "application/sparql-results+json",
+                "application/sparql-results+xml",
+                "text/tab-separated-values",
+            ],
+        )
+    assert isinstance(term, pyoxigraph.NamedNode | pyoxigraph.Literal), term
+    return term.value
 
 
 def _results_csv(outcome: QueryOutcome, _: Mapping[str, str]) -> bytes:
@@ -351,7 +372,10 @@ def _results_table(outcome: QueryOutcome, prefixes: Mapping[str, str]) -> bytes:
     cells = [[short(t, prefixes) for t in row] for row in outcome.rows]
     header = list(outcome.variables)
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    fmt_row = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()  # noqa: E731
+
+    def fmt_row(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
     lines = [fmt_row(header), "  ".join("-" * w for w in widths)]
     lines.extend(fmt_row(r) for r in cells)
     count = f"{len(cells)} row{'s' if len(cells) != 1 else ''}"

@@ -18,7 +18,7 @@ from .dataset import Dataset
 from .memory import release_free_memory
 from .pipeline import build
 from .settings import VALIDATED_ENV, Settings
-from .web import create_app, warm
+from .web import App, create_app, warm
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -110,7 +110,7 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
         release_free_memory()  # the store ``prepare`` built is closed before the fork
         server.serve()
         return
-    shared = {"app": create_app(settings, dataset=dataset)}
+    shared: dict[str, App | None] = {"app": create_app(settings, dataset=dataset)}
     del dataset
     forked = 0
     server_pid = os.getpid()
@@ -128,7 +128,7 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
             gc.unfreeze()
             release_free_memory()
 
-    def load(_target: str) -> object:
+    def load(_target: str) -> App:
         # A worker respawned later builds again (the validated version is in its environment).
         app = shared["app"]
         if app is None:

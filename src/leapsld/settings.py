@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 from .errors import BadRequest
 
@@ -37,8 +39,11 @@ def default_root() -> Path:
     return Path.cwd()
 
 
-def _setting(default: object, help: str, **kw: object) -> object:
-    return field(default=default, metadata={"help": help}, **kw)  # type: ignore[call-overload]
+_T = TypeVar("_T")
+
+
+def _setting(default: _T, help: str) -> _T:
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,9 @@ class Settings:
 
     base_iri: str = _setting(DEFAULT_BASE_IRI, "Base IRI of the dataset; its IRIs stay canonical.")
     root: Path = _setting(
-        None, "Project folder holding ontology/, data/ and shapes/ (default: this project)."
+        # None only until __post_init__ puts default_root() there
+        cast(Path, None),
+        "Project folder holding ontology/, data/ and shapes/ (default: this project).",
     )
     data: tuple[Path, ...] = _setting(
         (), "RDF files or folders to load (default: the project's ontology/ and data/)."
@@ -103,25 +110,53 @@ class Settings:
         """The shapes files or folders, defaulting to the project's shapes/."""
         return self.shapes or (self.root / "shapes",)
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Unpack[SettingsChanges]) -> Settings:
         """A copy with some settings changed; ``None`` values are ignored (unset flags)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        given: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **given)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Unpack[SettingsChanges]
+    ) -> Settings:
         """Defaults, then ``LEAPSLD_<NAME>`` variables, then ``overrides`` that are not None.
 
         >>> Settings.from_env({"LEAPSLD_PORT": "9000"}).port
         9000
         """
         environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        # each value has its field's type: _coerce makes it, SettingsChanges checks overrides
+        values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(f"LEAPSLD_{f.name.upper()}")
             if raw is not None:
                 values[f.name] = _coerce(f.name, raw, f.default)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+
+class SettingsChanges(TypedDict, total=False):
+    """The settings as keyword arguments to ``Settings.from_env`` and ``Settings.replace``;
+    ``None`` leaves a setting as it is (an unset flag). One key per ``Settings`` field."""
+
+    base_iri: str | None
+    root: Path | None
+    data: tuple[Path, ...] | None
+    shapes: tuple[Path, ...] | None
+    description_file: Path | None
+    title: str | None
+    license: str | None
+    infer: str | None
+    validate: bool | None
+    store: str | None
+    host: str | None
+    port: int | None
+    workers: int | None
+    threads: int | None
+    query_timeout: float | None
+    max_rows: int | None
+    max_query_bytes: int | None
+    trust_proxy: bool | None
 
 
 def _coerce(name: str, raw: str, default: object) -> object:

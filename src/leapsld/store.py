@@ -19,6 +19,8 @@ from typing import Protocol
 import pyoxigraph
 
 Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
+#: What can stand as a subject (a literal cannot: pyoxigraph raises TypeError for one).
+Subject = pyoxigraph.NamedNode | pyoxigraph.BlankNode
 QueryResult = pyoxigraph.QuerySolutions | pyoxigraph.QueryTriples | pyoxigraph.QueryBoolean
 
 
@@ -37,7 +39,7 @@ class Store(Protocol):
 
     def quads(
         self,
-        subject: Term | None = None,
+        subject: Subject | None = None,
         predicate: pyoxigraph.NamedNode | None = None,
         obj: Term | None = None,
         graph: str | None = None,
@@ -87,7 +89,7 @@ class OxigraphStore:
             SyntaxError: the query is malformed (``query.run_query`` turns it into QueryError).
             ValueError: a graph name is not an IRI.
         """
-        bound = (
+        bound: dict[pyoxigraph.Variable, Term | pyoxigraph.Triple] | None = (
             {pyoxigraph.Variable(k): v for k, v in substitutions.items()} if substitutions else None
         )
         if default_graphs is None and named_graphs is None:
@@ -101,7 +103,7 @@ class OxigraphStore:
 
     def quads(
         self,
-        subject: Term | None = None,
+        subject: Subject | None = None,
         predicate: pyoxigraph.NamedNode | None = None,
         obj: Term | None = None,
         graph: str | None = None,
@@ -129,7 +131,7 @@ class OxigraphStore:
             named_graphs=[pyoxigraph.NamedNode(g) for g in graphs],
         )
         assert isinstance(result, pyoxigraph.QuerySolutions)
-        return {row["g"].value: int(row["n"].value) for row in result}  # type: ignore[union-attr]
+        return {row["g"].value: int(row["n"].value) for row in result}
 
     def __iter__(self) -> Iterator[pyoxigraph.Quad]:
         return iter(self._store)

@@ -25,6 +25,7 @@ literals in canonical form (``"4.0"^^xsd:decimal`` as ``"4"``), which results th
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -150,7 +151,7 @@ _CANONICALISED = {
         "unsignedByte",
     ]
 }
-_NODE_KINDS = {
+_NODE_KINDS: dict[Node, str] = {
     SH.IRI: "isIRI({v})",
     SH.BlankNode: "isBlank({v})",
     SH.Literal: "isLiteral({v})",
@@ -347,7 +348,7 @@ class Compiler:
             for n in self.g.objects(shape, SH.qualifiedMinCount):
                 count = _count(n, "sh:qualifiedMinCount")
                 if count > 0:
-                    found = self._distinct(step, count, where=lambda v, q=q: self.conforms(q, v))
+                    found = self._distinct(step, count, where=functools.partial(self.conforms, q))
                     out.append(
                         self._check(
                             shape,
@@ -358,7 +359,7 @@ class Compiler:
                     )
             for n in self.g.objects(shape, SH.qualifiedMaxCount):
                 count = _count(n, "sh:qualifiedMaxCount")
-                found = self._distinct(step, count + 1, where=lambda v, q=q: self.conforms(q, v))
+                found = self._distinct(step, count + 1, where=functools.partial(self.conforms, q))
                 check = self._check(shape, "qualifiedValueShape", found, path_node)
                 check.component = str(SH.QualifiedMaxCountConstraintComponent)
                 out.append(check)
@@ -398,8 +399,8 @@ class Compiler:
             matches = [f"langMatches(LANG({v}), {_string(str(t))})" for t in Collection(g, tags)]
             add("languageIn", "!COALESCE(" + (" || ".join(matches) or "false") + ", false)")
         for values in g.objects(shape, SH["in"]):
-            members = [f"sameTerm({v}, {_term(m)})" for m in Collection(g, values)]
-            add("in", "!(" + (" || ".join(members) or "false") + ")")
+            options = [f"sameTerm({v}, {_term(m)})" for m in Collection(g, values)]
+            add("in", "!(" + (" || ".join(options) or "false") + ")")
         if path is None:
             for value in g.objects(shape, SH.hasValue):
                 add("hasValue", f"!sameTerm({v}, {_term(value)})")
@@ -424,11 +425,11 @@ class Compiler:
         return out
 
     def _closed(self, shape: Node, v: str) -> Check:
-        allowed = []
+        allowed: list[Node] = []
         for prop in self.g.objects(shape, SH.property):
-            p = self.g.value(prop, SH.path)
-            if isinstance(p, rdflib.URIRef):
-                allowed.append(p)
+            path = self.g.value(prop, SH.path)
+            if isinstance(path, rdflib.URIRef):
+                allowed.append(path)
         for ignored in self.g.objects(shape, SH.ignoredProperties):
             allowed += list(Collection(self.g, ignored))
         p, o = self._var(), self._var()
@@ -560,7 +561,7 @@ class Compiler:
     def _check_parameters(self, shape: Node) -> None:
         for p in set(self.g.predicates(shape, None)):
             if str(p).startswith(str(SH)):
-                name = p[len(str(SH)) :]
+                name = str(p)[len(str(SH)) :]
                 if name not in _COMPONENTS and name not in _NON_VALIDATING and name != "closed":
                     raise Unsupported(f"sh:{name}")
 
@@ -619,7 +620,7 @@ def _regex_arguments(pattern: str, flags: Node | None) -> str:
 
 def _count(n: Node, what: str) -> int:
     try:
-        return int(n)  # type: ignore[call-overload]
+        return int(str(n))  # every rdflib term is a str; a literal's is its lexical form
     except (TypeError, ValueError):
         raise Unsupported(f"{what} {n!r} is not an integer") from None
 
@@ -667,8 +668,9 @@ def compile_shapes(shapes: rdflib.Graph, query: QueryFn | None = None) -> Plan:
     """
 
     def subclasses(cls: str) -> list[str] | None:
+        assert query is not None  # only handed to the compiler when there is a query
         text = f"SELECT DISTINCT ?c WHERE {{ ?c {_SUBCLASS}+ <{cls}> }}"
-        found = [row["c"] for row in query(text)]  # type: ignore[misc]
+        found = [row["c"] for row in query(text)]
         if not all(isinstance(c, pyoxigraph.NamedNode) for c in found):
             return None  # a blank-node class: only the path can reach its instances
         return [c.value for c in found]

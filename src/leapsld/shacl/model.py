@@ -63,9 +63,7 @@ def _all_shapes(g: rdflib.Graph) -> set[Node]:
 
 def is_class(g: rdflib.Graph, shape: Node) -> bool:
     """``shape`` is typed rdfs:Class or a subclass of it (an implicit class target)."""
-    classes = {RDFS.Class} | set(
-        g.transitive_subjects(RDFS.subClassOf, RDFS.Class)  # type: ignore[arg-type]
-    )
+    classes = {RDFS.Class} | set(g.transitive_subjects(RDFS.subClassOf, RDFS.Class))
     if not any(t in classes for t in g.objects(shape, RDF.type)):
         return False
     if not isinstance(shape, rdflib.URIRef):

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 import pyoxigraph
+import rdflib
 from rdflib.namespace import SH
 
 from ..bridge import from_rdflib, to_rdflib
@@ -115,20 +117,20 @@ def _narrow_to(focus: str, check: Check, listed: list[Violation]) -> str:
     """The focus pattern for just the focus nodes of ``listed`` (see ``_narrow``)."""
     if check.reported:  # the listed focus nodes are not the pattern's ?this
         return focus
-    return _narrow(focus, [from_rdflib(n) for n in sorted({v.focus for v in listed})])
+    # the foci are rdflib terms (Identifier), which order; their declared Node base does not
+    foci = cast(set[rdflib.term.Identifier], {v.focus for v in listed})
+    return _narrow(focus, [from_rdflib(n) for n in sorted(foci)])
 
 
 _CHECKS_PER_PASS = 6
 _NARROW_LIMIT = 2000
 
 
-def _failing(
-    query: QueryFn, focus: str, checks: list[Check]
-) -> list[pyoxigraph.NamedNode | pyoxigraph.BlankNode]:
+def _failing(query: QueryFn, focus: str, checks: list[Check]) -> list[Term | None]:
     """The focus nodes that fail at least one of ``checks``."""
     union = " UNION ".join(f"{{ {c.pattern} }}" for c in checks)
     text = f"SELECT DISTINCT ?this WHERE {{ {focus} FILTER EXISTS {{ {union} }} }}"
-    return [row[0] for row in _select(query, text)[1]]  # type: ignore[misc]
+    return [row[0] for row in _select(query, text)[1]]
 
 
 Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
@@ -161,7 +163,7 @@ def _select(query: QueryFn, text: str) -> tuple[list[str], list[list[Term | None
     return names, rows
 
 
-def _narrow(focus: str, nodes: list) -> str:  # type: ignore[type-arg]
+def _narrow(focus: str, nodes: Sequence[Term | None]) -> str:
     """The focus pattern for just ``nodes`` when they can be named, else the whole pattern."""
     if len(nodes) > _NARROW_LIMIT or not all(isinstance(n, pyoxigraph.NamedNode) for n in nodes):
         return focus
@@ -205,7 +207,9 @@ def _evaluate(
     if len(rows) <= limit:
         return found, len(found)
     _, counted = _select(query, f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {text} }} }}")
-    return found[:limit], int(counted[0][0].value)  # type: ignore[union-attr]
+    total = counted[0][0]
+    assert total is not None  # COUNT(*) is always bound
+    return found[:limit], int(total.value)
 
 
 def _violations(
@@ -222,7 +226,7 @@ def _violations(
             if key in seen:  # as pyshacl, one result for each distinct solution
                 continue
             seen.add(key)
-            value = bindings.get("value", focus_node)
+            value: Node | None = bindings.get("value", focus_node)
         else:
             value = bindings.get("value")
         yield Violation(check, focus_node, value, bindings)

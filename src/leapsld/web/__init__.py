@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sized
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..cache import BoundedCache
@@ -21,6 +21,9 @@ from . import meta, resources, sparql, ui
 from .errors import register_error_handlers
 from .memo import ResponseMemo
 from .site import Site
+
+#: The application ``create_app`` makes, for modules outside the web layer to name its type.
+App = Flask
 
 
 def create_app(settings: Settings | None = None, *, dataset: Dataset | None = None) -> Flask:
@@ -43,8 +46,10 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     cache = BoundedCache[Sized](size=len)
     app.extensions["leapsld"] = Site(dataset, settings, cache=cache)
     if settings.trust_proxy:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
-    app.wsgi_app = ResponseMemo(app.wsgi_app, cache=cache, forwarded=settings.trust_proxy)  # type: ignore[method-assign]
+        proxied = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's middleware idiom
+    memo = ResponseMemo(app.wsgi_app, cache=cache, forwarded=settings.trust_proxy)
+    app.wsgi_app = memo  # type: ignore[method-assign]  # Flask's middleware idiom
 
     for module in (resources, sparql, meta, ui):
         app.register_blueprint(module.blueprint)
@@ -106,7 +111,7 @@ CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';
 EXPOSED = "Link, ETag, Content-Location, Last-Modified, Vary, Content-Disposition, X-SPARQL-Truncated, X-SPARQL-MaxRows"
 
 
-def _cors(response):  # type: ignore[no-untyped-def]
+def _cors(response: Response) -> Response:
     """CORS on every answer: the data is public and read-only."""
     headers = response.headers
     headers.setdefault("Access-Control-Allow-Origin", "*")

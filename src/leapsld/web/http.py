@@ -132,7 +132,8 @@ def document(
     response.last_modified = site.dataset.modified
     if memoizable:
         request.environ[MEMO_FLAG] = True
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place; werkzeug types its return as its own class
+    return response
 
 
 def graph_document(

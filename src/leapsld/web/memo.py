@@ -50,13 +50,14 @@ _FORWARDED = (
 def _now() -> str:
     """The HTTP date of this second (RFC 9110 §6.6.1: Date says when the answer was made)."""
     second = int(time.time())
-    cached = _DATE_CACHE
-    if cached[0] != second:
-        cached[:] = [second, formatdate(second, usegmt=True)]
-    return cached[1]  # type: ignore[return-value]
+    cached_second, date = _DATE_CACHE[0]
+    if cached_second != second:
+        date = formatdate(second, usegmt=True)
+        _DATE_CACHE[0] = (second, date)  # one pair, so a thread never reads half of an update
+    return date
 
 
-_DATE_CACHE: list[object] = [0, ""]
+_DATE_CACHE: list[tuple[int, str]] = [(0, "")]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -59,9 +59,8 @@ class Labeller:
             text = self.labels.get(node) or short(node, self.prefixes)
             href = local_url(self.origin, self.base, node.value)
             # only web links become links: a javascript: or data: IRI in the data stays text
-            if not href.lower().startswith(("http://", "https://")):
-                href = None
-            return Term(text, href, None, node.value)
+            web = href.lower().startswith(("http://", "https://"))
+            return Term(text, href if web else None, None, node.value)
         if isinstance(node, pyoxigraph.Literal):
             hint = node.language or short(node.datatype, self.prefixes)
             return Term(node.value, None, None if hint == "xsd:string" else hint)

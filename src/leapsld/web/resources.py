@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, redirect, render_template
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..describe import exists
 from ..errors import NotFound
@@ -27,7 +28,7 @@ SHAPES = Offer(of_kind("graph"))
 
 
 @blueprint.route("/id/<path:rest>", methods=["GET", "HEAD"])
-def thing(rest: str) -> Response:
+def thing(rest: str) -> BaseResponse:
     """A thing is not a document: 303 See Other to the document that describes it."""
     name, suffix = DOCUMENT.split(rest)
     s = current_site()

@@ -12,6 +12,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
+from typing import cast
 
 import pyoxigraph
 from flask import current_app
@@ -176,4 +177,5 @@ class Site:
 
 def current_site() -> Site:
     """The ``Site`` of the application handling the current request."""
-    return current_app.extensions["leapsld"]  # type: ignore[no-any-return]
+    # Flask types its extensions as dict[str, Any]; create_app puts the Site there
+    return cast(Site, current_app.extensions["leapsld"])
