@@ -46,7 +46,7 @@ SPELLINGS = [
     ("text", "ntriples", None),
     ("JSON-LD", "jsonld", None),
     ("application/sparql-results+xml", None, "xml"),
-    ("application/json", None, "json"),
+    ("application/json", "jsonld", "json"),
     ("text/turtle", "turtle", None),
 ]
 
@@ -70,8 +70,11 @@ def test_registry_table() -> None:
             assert fmt.w3c.startswith(W3C_FORMATS), fmt.name
     names = [n.lower() for f in FORMATS for n in f.names]
     assert len(names) == len(set(names))
-    media = [m for f in FORMATS if f.kind != "problem" for m in f.media_types]
-    assert len(media) == len(set(media))
+    # A media type names one format among those one answer can take: application/json is
+    # SPARQL JSON for results and compacted JSON-LD for graphs.
+    for kinds in (RDF_KINDS, ("results",)):
+        media = [m for f in FORMATS if f.kind in kinds for m in f.media_types]
+        assert len(media) == len(set(media)), kinds
     iris = [f.w3c for f in FORMATS if f.w3c]
     assert len(iris) == len(set(iris))
 
@@ -89,7 +92,7 @@ def test_every_name_alias_media_type_and_suffix_finds_its_format(fmt) -> None:  
         assert by_name(name.upper()) is fmt
     if fmt.kind != "problem":
         for media_type in fmt.media_types:
-            assert by_media_type(f"{media_type}; charset=utf-8") is fmt
+            assert by_media_type(f"{media_type}; charset=utf-8", kinds=(fmt.kind,)) is fmt
         for suffix in fmt.suffixes:
             assert by_suffix(suffix, kinds=(fmt.kind,)) is fmt
 

@@ -55,12 +55,22 @@ def test_documents_negotiate_every_format(client, fmt) -> None:  # type: ignore[
     assert response.mimetype == fmt.media_type
     assert "Accept" in response.headers["Vary"]
     assert response.headers["Content-Location"] == f"http://localhost/doc/org/sesame{fmt.suffix}"
-    links = response.headers["Link"]
-    for other in DOC_FORMATS:
-        assert (
-            f'<http://localhost/doc/org/sesame{other.suffix}>; rel="alternate"; type="{other.media_type}"'
-            in links
-        )
+    links = response.headers.get("Link", "")
+    # JSON-LD 1.1 §6.2, and what pyld's loader can read: one alternate, the JSON-LD one, on a
+    # non-JSON answer; none on a JSON-LD answer; never the context link.
+    alternates = [part for part in links.split(", ") if 'rel="alternate"' in part]
+    if fmt.context:
+        assert alternates == []
+    else:
+        assert alternates == [
+            '<http://localhost/doc/org/sesame.jsonld>; rel="alternate"; type="application/ld+json"'
+        ]
+    assert "json-ld#context" not in links
+    if fmt.kind == "page":  # the page itself lists every format
+        page = response.get_data(as_text=True)
+        for other in DOC_FORMATS:
+            if other is not fmt:
+                assert f'href="http://localhost/doc/org/sesame{other.suffix}"' in page
     assert response.headers["ETag"]
     assert response.headers["Last-Modified"]
     if fmt.kind == "graph":

@@ -109,6 +109,8 @@ FORMATS: tuple[Format, ...] = (
         ("jsonld",),
         "graph",
         "JSON-LD",
+        # Many JSON clients send nothing else: they get compacted JSON-LD, as ld+json.
+        ("application/json",),
         rdf_format=_R.JSON_LD,
         aliases=("json-ld",),
         graph_aliases=("json",),
@@ -242,9 +244,16 @@ def _known() -> str:
     return ", ".join(sorted(f.name for f in FORMATS))
 
 
-def by_media_type(media_type: str) -> Format | None:
-    """The format for a media type (parameters ignored), or None."""
-    return _BY_MEDIA.get(media_type.split(";", 1)[0].strip().lower())
+def by_media_type(media_type: str, *, kinds: Sequence[str] | None = None) -> Format | None:
+    """The format for a media type (parameters ignored), optionally of given kinds, or None.
+
+    >>> by_media_type("application/json", kinds=("results",)).name
+    'json'
+    """
+    key = media_type.split(";", 1)[0].strip().lower()
+    if kinds is None:
+        return _BY_MEDIA.get(key)
+    return next((f for f in FORMATS if f.kind in kinds and key in f.media_types), None)
 
 
 def candidates(value: str) -> list[Format]:
@@ -255,7 +264,9 @@ def candidates(value: str) -> list[Format]:
     ['json', 'jsonld']
     """
     key = value.strip().lower()
-    found = [by_media_type(key), _BY_NAME.get(key), _BY_GRAPH_ALIAS.get(key)]
+    media = key.split(";", 1)[0].strip()
+    by_media = [f for f in FORMATS if media in f.media_types]
+    found = [*by_media, _BY_NAME.get(key), _BY_GRAPH_ALIAS.get(key)]
     out: list[Format] = []
     for fmt in found:
         if fmt is not None and fmt not in out:

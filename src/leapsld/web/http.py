@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 from ..errors import NotAcceptable
 from ..formats import Format, among
 from ..negotiation import Negotiated, negotiate
+from ..serialization import JSONLD_PROFILES, jsonld_profile
 from .memo import MEMO_FLAG
 from .site import GZIP_MIN_BYTES, Body, Site
 
@@ -91,10 +92,23 @@ class Offer:
         return register
 
 
-def alternates(path: str, formats: Sequence[Format]) -> list[str]:
-    """``Link`` values pointing at each format's suffixed URL of ``path``."""
-    base = origin() + path
-    return [f'<{base}{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in formats]
+def alternates(path: str, formats: Sequence[Format], answered: Format) -> list[str]:
+    """The ``Link`` alternates a stock client can read, for a response in ``answered``.
+
+    JSON-LD 1.1 §6.2: a processor that receives a non-JSON document follows its
+    ``rel="alternate"`` link of type ``application/ld+json``. pyld's loader breaks on a
+    repeated rel (it gets a list), and with the ``profile`` parameter both pyld and jsonld.js
+    treat a JSON-LD answer as non-JSON and follow the link again. So: one alternate, the JSON-LD
+    one, on a non-JSON answer; none on a JSON-LD answer. Every format is still listed where that
+    hurts nobody (the HTML page's ``<link>`` elements, VoID).
+    """
+    if answered.context:
+        return []
+    return [
+        f'<{origin()}{path}{f.suffix}>; rel="alternate"; type="{f.media_type}"'
+        for f in formats
+        if f.context
+    ][:1]
 
 
 def document(
@@ -174,11 +188,14 @@ def graph_document(
             profile=chosen.params.get("profile"),
             origin_dependent=origin_dependent,
         )
+    # The suffixed URL serves the compacted form only: another profile has no location.
+    compacted = jsonld_profile(chosen.params.get("profile")) == JSONLD_PROFILES["compacted"]
+    located = not fmt.context or compacted
     return document(
         site,
         body,
         fmt,
         negotiated=suffix is None,
-        links=[*alternates(path, formats), *links],
-        content_location=f"{origin()}{path}{fmt.suffix}",
+        links=[*alternates(path, formats, fmt), *links],
+        content_location=f"{origin()}{path}{fmt.suffix}" if located else None,
     )

@@ -51,10 +51,7 @@ def doc(rest: str) -> Response:
         f"id/{name}",
         f"/doc/{name}",
         suffix,
-        links=[
-            f'<{origin()}/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
-            f'<{origin()}/id/{name}>; rel="describes"',
-        ],
+        links=[f'<{origin()}/id/{name}>; rel="describes"'],
     )
 
 
