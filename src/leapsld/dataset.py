@@ -14,8 +14,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypedDict
 
@@ -43,7 +45,8 @@ class Dataset:
     data_files: list[SourceFile]
     shapes_files: list[SourceFile]
     version: str
-    modified: datetime
+    #: When the sources last changed (``modified_date``); None when nothing says so.
+    modified: datetime | None
     #: The shapes live apart from the data: they are not part of the published dataset, so
     #: SPARQL's default graph, VoID and the dumps are the data alone.
     shapes_store: Store
@@ -99,8 +102,58 @@ class Dataset:
         return None if self.counts is None else self.counts.get("Violation", 0) == 0
 
 
+def modified_date(identity: Identity, paths: Sequence[Path]) -> datetime | None:
+    """When the dataset last changed, as a pure function of its sources, never of the clock or
+    of a file's mtime (two clones, two starts: the same answer, so the same bytes and ETags).
+
+    The description's ``dcterms:modified`` when it says; else the date of the last git commit
+    that touched ``paths``, when they are in git with no uncommitted change; else None.
+    """
+    if identity.modified is not None:
+        try:
+            stated = datetime.fromisoformat(identity.modified.value)
+        except ValueError:
+            stated = None
+        if stated is not None:
+            return (stated if stated.tzinfo else stated.replace(tzinfo=UTC)).astimezone(UTC)
+    return _git_modified(paths)
+
+
+def _git_modified(paths: Sequence[Path]) -> datetime | None:
+    existing = [p.resolve() for p in paths if p.exists()]
+    if not existing:
+        return None
+    folder = existing[0] if existing[0].is_dir() else existing[0].parent
+    names = [str(p) for p in existing]
+    try:
+        changed = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--", *names],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if changed.returncode != 0 or changed.stdout.strip():
+            return None
+        last = subprocess.run(
+            ["git", "-C", str(folder), "log", "-1", "--format=%cI", "--", *names],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    try:
+        return datetime.fromisoformat(last.stdout.strip()).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def fingerprint(
-    settings: Settings, data: list[RawFile], shapes: list[RawFile], identity: Identity
+    settings: Settings,
+    data: list[RawFile],
+    shapes: list[RawFile],
+    identity: Identity,
+    modified: datetime | None = None,
 ) -> str:
     """The dataset version: a hash of the very bytes that are parsed, and of every setting that
     changes the output (so a file edited mid-build cannot pass under another file's verdict),
@@ -108,6 +161,7 @@ def fingerprint(
     digest = hashlib.sha256()
     digest.update(f"leapsld {__version__}\0{settings.base_iri}\0{settings.infer}\0".encode())
     digest.update(f"identity\0{identity.digest}\0".encode())
+    digest.update(f"modified\0{modified.isoformat() if modified else ''}\0".encode())
     for role, raws in (("data", data), ("shapes", shapes)):
         for raw in raws:
             digest.update(

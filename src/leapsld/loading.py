@@ -6,6 +6,7 @@ transaction, so a broken file adds nothing. Every parse error names file, line a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.parsers.expat
 from collections.abc import Iterable, Iterator
@@ -163,11 +164,23 @@ def load_raw(
                 path=rel,
             )
         graphs = _load_one(source, raw.data, store, owner)
+        if _may_hold_blank_nodes(raw.data, fmt):
+            key = hashlib.sha256(graph_key(raw.path, root).encode()).hexdigest()[:8]
+            store.canonicalize_blank_nodes(graphs, prefix=f"b{key}")
         source = SourceFile(raw.path, rel, source.graph, fmt, graphs)
         for g in graphs:
             owner[g] = rel
         loaded.append(source)
     return loaded
+
+
+def _may_hold_blank_nodes(data: bytes, fmt: pyoxigraph.RdfFormat) -> bool:
+    """False only when the file certainly has no blank node (most files: no work to do)."""
+    if fmt in (pyoxigraph.RdfFormat.N_TRIPLES, pyoxigraph.RdfFormat.N_QUADS):
+        return b"_:" in data
+    if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG):
+        return b"_:" in data or b"[" in data or b"(" in data
+    return True  # RDF/XML and JSON-LD make blank nodes of nested descriptions
 
 
 def _load_one(

@@ -21,11 +21,12 @@ from .dataset import (
     Dataset,
     Manifest,
     fingerprint,
+    modified_date,
     version_folder,
 )
 from .derived import recorded_statistics, write_dumps
 from .errors import LoadError, ShapesViolation
-from .identity import Identity, read_identity
+from .identity import DESCRIPTION_FILE, QUERIES_FOLDER, VIEWS_FILE, Identity, read_identity
 from .inference import infer
 from .loading import RawFile, find_files, load_raw, read_files
 from .memory import release_free_memory
@@ -57,15 +58,25 @@ def build(
     shapes = read_files(find_files(settings.shapes_paths)) if load_shapes else []
     if not data:
         raise LoadError("no RDF files found in " + ", ".join(map(str, settings.data_paths)))
-    version = fingerprint(settings, data, shapes, identity)
+    modified = modified_date(
+        identity,
+        [
+            *settings.data_paths,
+            *(settings.shapes_paths if load_shapes else ()),
+            settings.root / DESCRIPTION_FILE,
+            settings.root / VIEWS_FILE,
+            settings.root / QUERIES_FOLDER,
+        ],
+    )
+    version = fingerprint(settings, data, shapes, identity, modified)
     if settings.store != "memory":
         with locked(Path(settings.store)):
-            reused = _reuse(settings, identity, version, check, shapes)
+            reused = _reuse(settings, identity, version, modified, check, shapes)
             if reused is not None:
                 return reused
-            return _build_on_disk(settings, identity, data, shapes, version, check)
+            return _build_on_disk(settings, identity, data, shapes, version, modified, check)
     dataset = _build_into(
-        OxigraphStore(), settings, identity, data, shapes, version, datetime.now(UTC), check
+        OxigraphStore(), settings, identity, data, shapes, version, modified, check
     )
     _raise_unless_conforms(dataset)
     return dataset
@@ -78,7 +89,7 @@ def _build_into(
     data: list[RawFile],
     shapes: list[RawFile],
     version: str,
-    modified: datetime,
+    modified: datetime | None,
     check: bool,
 ) -> Dataset:
     reserved = [inferred_graph(settings.base_iri)]
@@ -95,7 +106,7 @@ def _build_into(
         data_files,
         shapes_files,
         version,
-        modified.replace(microsecond=0),
+        modified,
         shapes_store,
         identity,
     )
@@ -140,7 +151,12 @@ def _raise_unless_conforms(dataset: Dataset) -> None:
 
 
 def _reuse(
-    settings: Settings, identity: Identity, version: str, check: bool, shapes: list[RawFile]
+    settings: Settings,
+    identity: Identity,
+    version: str,
+    modified: datetime | None,
+    check: bool,
+    shapes: list[RawFile],
 ) -> Dataset | None:
     """The store built earlier for this very version, opened read-only, or None; the shapes
     (small, and part of the version) are parsed again into memory."""
@@ -156,7 +172,7 @@ def _reuse(
         manifest.data,
         manifest.shapes,
         version,
-        manifest.built.replace(microsecond=0),
+        modified,
         shapes_store,
         identity,
         counts=manifest.counts,
@@ -174,6 +190,7 @@ def _build_on_disk(
     data: list[RawFile],
     shapes: list[RawFile],
     version: str,
+    modified: datetime | None,
     check: bool,
 ) -> Dataset:
     """Build and validate in memory, write the statistics and dumps, then bulk-load a staging
@@ -189,7 +206,7 @@ def _build_on_disk(
     built = datetime.now(UTC)
     try:
         memory = OxigraphStore()
-        checked = _build_into(memory, settings, identity, data, shapes, version, built, check)
+        checked = _build_into(memory, settings, identity, data, shapes, version, modified, check)
         _raise_unless_conforms(checked)
         manifest = Manifest(
             version,
@@ -221,7 +238,7 @@ def _build_on_disk(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    reused = _reuse(settings, identity, version, check, shapes)
+    reused = _reuse(settings, identity, version, modified, check, shapes)
     if reused is None:
         raise LoadError(f"the store just built in {folder} cannot be opened again")
     reused.reused = False

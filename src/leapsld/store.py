@@ -163,6 +163,48 @@ class OxigraphStore:
         to_graph = None if graph is None else pyoxigraph.NamedNode(graph)
         self._store.load(data, format=format, to_graph=to_graph, base_iri=base_iri)
 
+    def canonicalize_blank_nodes(self, graphs: Sequence[str], *, prefix: str) -> int:
+        """Relabel the blank nodes of ``graphs`` (one file's graphs) canonically, so that the
+        same bytes always load as the same labels: the parser draws fresh ones at every load,
+        and every dump, document and ETag would change with them. The nodes stay blank (a
+        shape may require it); ``prefix`` keeps two files' nodes apart.
+
+        Returns:
+            How many quads were relabelled.
+        """
+        if not graphs:
+            return 0
+        result = self._store.query(
+            "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } }",
+            named_graphs=[pyoxigraph.NamedNode(g) for g in graphs],
+        )
+        assert isinstance(result, pyoxigraph.QuerySolutions)
+        found = [pyoxigraph.Quad(row["s"], row["p"], row["o"], row["g"]) for row in result]
+        if not found:
+            return 0
+        canonical = pyoxigraph.Dataset(found)
+        canonical.canonicalize(pyoxigraph.CanonicalizationAlgorithm.UNSTABLE)
+
+        def label(
+            term: pyoxigraph.NamedNode
+            | pyoxigraph.BlankNode
+            | pyoxigraph.Literal
+            | pyoxigraph.Triple,
+        ) -> object:
+            if isinstance(term, pyoxigraph.BlankNode):
+                return pyoxigraph.BlankNode(prefix + term.value)
+            return term
+
+        for quad in found:
+            self._store.remove(quad)
+        relabelled = [
+            pyoxigraph.Quad(label(q.subject), q.predicate, label(q.object), q.graph_name)  # type: ignore[arg-type]
+            for q in canonical
+        ]
+        # in one fixed order: the store hands quads back in the order they went in
+        self._store.extend(sorted(relabelled, key=str))
+        return len(found)
+
     def dump(self, path: Path, *, format: pyoxigraph.RdfFormat) -> None:
         """Write every quad to ``path`` (a quad format)."""
         self._store.dump(str(path), format=format)

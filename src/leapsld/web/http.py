@@ -143,7 +143,8 @@ def document(
         response.headers["Link"] = ", ".join(links)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.set_etag(etag)
-    response.last_modified = site.dataset.modified
+    if site.dataset.modified is not None:
+        response.last_modified = site.dataset.modified
     if memoizable:
         request.environ[MEMO_FLAG] = True
     response.make_conditional(request)  # in place; werkzeug types its return as its own class

@@ -87,7 +87,7 @@ def _resource_page(s: Site, iri: str, url: str) -> Body:
     triples = s.description(iri)
     view = resource_view(iri, triples, origin=origin(), base=s.base, prefixes=s.prefixes)
     html = render_template("resource.html", view=view, formats=of_kind("graph"), path=url)
-    return Body(html.encode(), s.etag("html", origin()))
+    return Body(html.encode())
 
 
 @blueprint.route("/graph/<path:rest>", methods=["GET", "HEAD"])
@@ -138,7 +138,7 @@ def _ontology_page(s: Site) -> Body:
     html = render_template(
         "ontology.html", ref=reference, origin=origin(), formats=of_kind("graph")
     )
-    return Body(html.encode(), s.etag("html", origin()))
+    return Body(html.encode())
 
 
 @SHAPES.route(blueprint, "/shapes", methods=["GET", "HEAD"])
@@ -161,7 +161,7 @@ def context() -> Response:
     s = current_site()
     body = s.rendered(
         ("context",),
-        lambda: Body(json.dumps({"@context": s.context}, indent=2).encode(), s.etag("context")),
+        lambda: Body(json.dumps({"@context": s.context}, indent=2).encode()),
     )
     fmt = by_suffix(".jsonld")
     assert fmt is not None

@@ -34,12 +34,23 @@ GZIP_MIN_BYTES = 512
 
 @dataclass
 class Body:
-    """A rendered document and its gzip form (made on first demand, then kept)."""
+    """A rendered document and its gzip form (made on first demand, then kept).
+
+    Its validator is a hash of its bytes (and of its Content-Type), so it changes exactly when
+    the representation does: a one-line data fix makes a harvester refetch the documents it
+    changed, not every document of the dataset (RFC 9110 §8.8.3: a strong ETag names bytes).
+    """
 
     data: bytes
-    etag: str
+    etag: str = ""
     content_type: str | None = None
     _gzipped: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if not self.etag:
+            digest = hashlib.blake2b(self.data, digest_size=12)
+            digest.update((self.content_type or "").encode())
+            self.etag = digest.hexdigest()
 
     def __len__(self) -> int:
         """The bytes it holds, its gzip form included (counted at its usual size for RDF
@@ -142,11 +153,7 @@ class Site:
             content_type = None
             if fmt.context:
                 content_type = f'{fmt.content_type}; profile="{jsonld_profile(profile)}"'
-            return Body(
-                data,
-                self.etag(fmt.name, profile, origin if depends_on_origin else None),
-                content_type,
-            )
+            return Body(data, content_type=content_type)
 
         return self.rendered(key, render)
 

@@ -38,7 +38,7 @@ def home() -> Response:
             dataset=s.dataset,
             prefixes=s.prefixes,
         )
-        return Body(html.encode(), s.etag("home", origin()))
+        return Body(html.encode())
 
     body = s.rendered(("home", origin()), render)
     links = [f'<{origin()}/.well-known/void>; rel="describedby"; type="text/turtle"']
