@@ -17,7 +17,7 @@ def spo(triples):  # type: ignore[no-untyped-def]
 
 
 def test_own_triples_blank_closure_labels_and_inverse(store) -> None:  # type: ignore[no-untyped-def]
-    triples = describe(store, f"{EX}ada")
+    triples = describe(store, f"{EX}ada").triples
     subjects = {t.subject for t in triples}
     # own triples, including the blank node she knows, and that node's own label
     blank = next(t.object for t in triples if isinstance(t.object, pyoxigraph.BlankNode))
@@ -29,14 +29,31 @@ def test_own_triples_blank_closure_labels_and_inverse(store) -> None:  # type: i
 
 
 def test_inverse_links_are_included(store) -> None:  # type: ignore[no-untyped-def]
-    triples = spo(describe(store, f"{EX}charles"))
+    triples = spo(describe(store, f"{EX}charles").triples)
     assert (f"<{EX}ada>", f"{EX}knows", f"<{EX}charles>") in triples
     assert any(s == f"<{EX}ada>" and p == LABEL for s, p, _ in triples)
 
 
-def test_inverse_links_are_capped(store) -> None:  # type: ignore[no-untyped-def]
-    capped = describe(store, f"{EX}charles", max_inverse=0)
-    assert all(t.subject == pyoxigraph.NamedNode(f"{EX}charles") for t in capped)
+def test_inverse_links_come_a_page_at_a_time_and_say_when_more_follow() -> None:
+    from leapsld.store import OxigraphStore
+
+    hub, knows = pyoxigraph.NamedNode(f"{EX}hub"), pyoxigraph.NamedNode(f"{EX}knows")
+    graph = pyoxigraph.NamedNode(f"{EX}g")
+    store = OxigraphStore()
+    store.add_quads(
+        [pyoxigraph.Quad(hub, pyoxigraph.NamedNode(LABEL), pyoxigraph.Literal("hub"), graph)]
+        + [pyoxigraph.Quad(pyoxigraph.NamedNode(f"{EX}p{n}"), knows, hub, graph) for n in range(5)]
+    )
+    everything = describe(store, f"{EX}hub")
+    inverse = {t for t in everything.triples if t.object == hub}
+    assert len(inverse) == 5 and not everything.more
+    pages = [describe(store, f"{EX}hub", page=n, max_inverse=2) for n in (1, 2, 3)]
+    assert [p.more for p in pages] == [True, True, False]
+    seen = [{t for t in p.triples if t.object == hub} for p in pages]
+    assert [len(s) for s in seen] == [2, 2, 1] and set().union(*seen) == inverse
+    assert all(any(t.object.value == "hub" for t in p.triples) for p in pages)  # own triples
+    with pytest.raises(NotFound, match="no page 4"):
+        describe(store, f"{EX}hub", page=4, max_inverse=2)
 
 
 def test_unknown_resource(store) -> None:  # type: ignore[no-untyped-def]

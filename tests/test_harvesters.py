@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
+from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import pyoxigraph
 import pytest
@@ -86,3 +89,112 @@ def test_plain_json_clients_get_compacted_json_ld(origin: str) -> None:
         timeout=10,
     )
     assert results.headers["Content-Type"].startswith("application/sparql-results+json")
+
+
+BASE = "https://w3id.org/leaps/"
+RDF_TYPES = {
+    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+    "application/n-quads": pyoxigraph.RdfFormat.N_QUADS,
+    "application/trig": pyoxigraph.RdfFormat.TRIG,
+    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
+    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
+}
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.found.append(value)
+
+
+def _local(origin: str, iri: str) -> str | None:
+    """The URL on this server for an IRI it answers for (the base IRI mapped onto the origin)."""
+    iri = iri.split("#", 1)[0]
+    for prefix in (origin + "/", BASE):
+        if iri.startswith(prefix):
+            return origin + "/" + iri[len(prefix) :]
+    return None
+
+
+def test_a_crawl_from_void_finds_every_document_and_the_whole_dataset(origin: str) -> None:
+    """Start at VoID and follow every IRI the server answers for, in every document, header
+    and page: each answers 200 and parses; the descriptions of all things together hold every
+    triple of the dump about them."""
+    queue, seen = [f"{origin}/.well-known/void"], set()
+    contexts: dict[str, object] = {}
+    fetch = jsonld.requests_document_loader()
+
+    def loader(url: str, options: dict[str, object]) -> object:
+        if url not in contexts:
+            contexts[url] = fetch(url, options)
+        return contexts[url]
+
+    described: set[tuple[str, str, str]] = set()
+    failures: list[str] = []
+    while queue and len(seen) < 5_000:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        answer = requests.get(url, headers={"Accept": "text/turtle, text/html;q=0.5"}, timeout=30)
+        if answer.status_code != 200:
+            failures.append(f"{url}: {answer.status_code}")
+            continue
+        found = [
+            link.split(">", 1)[0].lstrip(" <")
+            for link in answer.headers.get("Link", "").split(",")
+            if link.strip()
+        ]
+        found.append(answer.headers.get("Content-Location", ""))
+        media = answer.headers["Content-Type"].split(";")[0]
+        body = answer.content
+        if url.endswith(".gz"):
+            body = gzip.decompress(body)
+            media = "application/n-quads" if url.endswith(".nq.gz") else "application/n-triples"
+        if media in RDF_TYPES:
+            try:
+                if media == "application/ld+json":  # a real JSON-LD processor: it loads the context
+                    body = jsonld.to_rdf(
+                        answer.json(),
+                        {"format": "application/n-quads", "base": url, "documentLoader": loader},
+                    ).encode()
+                    media = "application/n-quads"
+                quads = list(pyoxigraph.parse(body, format=RDF_TYPES[media], base_iri=url))
+            except (SyntaxError, jsonld.JsonLdError) as exc:
+                failures.append(f"{url}: {exc}")
+                continue
+            for q in quads:
+                for term in (q.subject, q.predicate, q.object):
+                    if isinstance(term, pyoxigraph.NamedNode):
+                        found.append(term.value)
+                if "/doc/" in url and isinstance(q.subject, pyoxigraph.NamedNode):
+                    o = "_" if isinstance(q.object, pyoxigraph.BlankNode) else str(q.object)
+                    described.add((str(q.subject), str(q.predicate), o))
+        elif media == "text/html":
+            parser = _Hrefs()
+            parser.feed(body.decode())
+            found.extend(urljoin(url, href) for href in parser.found)
+        for iri in found:
+            local = _local(origin, iri) if iri else None
+            if local and "/sparql?" not in local and local not in seen:
+                queue.append(local)
+    assert failures == []
+    assert len(seen) > 150
+    dump = requests.get(f"{origin}/dumps/leaps.nt.gz", timeout=30).content
+    expected = {
+        (
+            str(t.subject),
+            str(t.predicate),
+            "_" if isinstance(t.object, pyoxigraph.BlankNode) else str(t.object),
+        )
+        for t in pyoxigraph.parse(gzip.decompress(dump), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if isinstance(t.subject, pyoxigraph.NamedNode) and t.subject.value.startswith(BASE + "id/")
+    }
+    about_things = {t for t in described if t[0].startswith(f"<{BASE}id/")}
+    assert about_things == expected

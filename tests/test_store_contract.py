@@ -140,14 +140,16 @@ def test_substitutions_bind_a_term_without_touching_the_text(store: Store) -> No
 def test_a_description_is_the_cbd_with_inverse_links_and_labels(store: Store) -> None:
     lion = f"{EX}id/lion"
     assert exists(store, lion) and not exists(store, f"{EX}id/bob")
-    triples = {(str(t.subject), str(t.predicate), str(t.object)) for t in describe(store, lion)}
+    triples = {
+        (str(t.subject), str(t.predicate), str(t.object)) for t in describe(store, lion).triples
+    }
     assert (f"<{lion}>", str(LABEL), '"lion"@en') in triples  # once, though in two graphs
     assert ("_:cage", f"<{EX}def#size>", f'"12"^^<{_XSD_INT}>') in {
         (s if not s.startswith("_:") else "_:cage", p, o) for s, p, o in triples
     }
     assert (f"<{EX}id/ann>", f"<{EX}def#feeds>", f"<{lion}>") in triples  # inverse link
     assert (f"<{EX}id/ann>", str(LABEL), '"Ann"') in triples  # and the linker's label
-    assert len(describe(store, lion)) == len(triples)
+    assert len(describe(store, lion).triples) == len(triples)
 
 
 def test_known_resources_under_a_prefix(store: Store) -> None:

@@ -131,7 +131,30 @@ def existing_dumps(folder: Path, *, stem: str = DEFAULT_STEM) -> list[Dump] | No
         if name not in sums or not path.is_file():
             return None
         dumps.append(Dump(name, by_name(fmt_name), path, path.stat().st_size, sums[name], compress))
+    for name in sorted(n for n in sums if n.startswith(stem + GRAPH_DUMP)):
+        path = folder / name
+        if not path.is_file():
+            return None
+        dumps.append(Dump(name, by_name("ntriples"), path, path.stat().st_size, sums[name], True))
     return dumps
+
+
+#: A named graph with more triples than this gets a dump of its own, and its document links to
+#: that dump instead of holding its triples.
+GRAPH_INLINE = 5_000
+#: What the name of a graph's own dump starts with, after the stem.
+GRAPH_DUMP = "-graph-"
+
+
+def graph_dump_name(stem: str, graph: str, base_iri: str) -> str:
+    """The file name of a graph's own dump: ``leaps-graph-data-memberships.nt.gz``.
+
+    >>> graph_dump_name("leaps", "https://w3id.org/leaps/graph/data/memberships", "https://w3id.org/leaps/")
+    'leaps-graph-data-memberships.nt.gz'
+    """
+    key = graph.removeprefix(base_iri + "graph/")
+    slug = "".join(c if c.isalnum() or c in "._" else "-" for c in key)
+    return f"{stem}{GRAPH_DUMP}{slug}.nt.gz"
 
 
 def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None) -> list[Dump]:
@@ -171,6 +194,21 @@ def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | No
         )
         dumps.append(
             Dump(target.name, fmt, target, target.stat().st_size, _sha256(target), compress)
+        )
+    ntriples = by_name("ntriples")
+    for graph, size in sorted(store.graph_sizes(graphs).items()):
+        if size <= GRAPH_INLINE:
+            continue
+        target = folder / graph_dump_name(stem, graph, dataset.settings.base_iri)
+        triples = _politely((q.triple for q in store.quads(graph=graph)), yield_to)
+        write_atomically(
+            target,
+            functools.partial(
+                _serialize, items=triples, fmt=ntriples, gzipped=True, prefixes=prefixes
+            ),
+        )
+        dumps.append(
+            Dump(target.name, ntriples, target, target.stat().st_size, _sha256(target), True)
         )
     write_atomically(folder / SUMS, "".join(f"{d.sha256}  {d.name}\n" for d in dumps).encode())
     return dumps

@@ -8,6 +8,7 @@ millions of incoming links still answers quickly).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph
 
@@ -26,11 +27,29 @@ def exists(store: Store, iri: str) -> bool:
     return next(iter(store.quads(pyoxigraph.NamedNode(iri))), None) is not None
 
 
-def describe(store: Store, iri: str, *, max_inverse: int = MAX_INVERSE) -> list[pyoxigraph.Triple]:
+@dataclass(frozen=True)
+class Description:
+    """One page of a resource's description: its triples, and whether more inverse links follow
+    (on the next page) than this one holds."""
+
+    triples: list[pyoxigraph.Triple]
+    page: int
+    more: bool
+
+
+def describe(
+    store: Store, iri: str, *, page: int = 1, max_inverse: int = MAX_INVERSE
+) -> Description:
     """The triples describing ``iri``, deduplicated across graphs, in a stable order.
 
+    Every page holds the resource's own triples (with their blank-node closure) and the labels
+    and types of what they link to; the links *to* it come ``max_inverse`` a page, so that a hub
+    with millions of incoming links still answers quickly, and a harvester can tell a complete
+    description from a cut one and fetch the rest.
+
     Raises:
-        NotFound: the store says nothing about ``iri`` as a subject.
+        NotFound: the store says nothing about ``iri`` as a subject, or ``page`` is past the
+            last page of inverse links.
     """
     node = pyoxigraph.NamedNode(iri)
     triples: dict[pyoxigraph.Triple, None] = {}
@@ -61,17 +80,30 @@ def describe(store: Store, iri: str, *, max_inverse: int = MAX_INVERSE) -> list[
                 frontier.append(q.object)
             elif isinstance(q.object, pyoxigraph.NamedNode) and q.predicate != _TYPE:
                 linked[q.object] = None
-    for count, q in enumerate(store.quads(None, None, node)):
-        if count >= max_inverse:
+    # Inverse links, each once however many graphs state it, in the store's stable order.
+    skip, inverse, more = (page - 1) * max_inverse, 0, False
+    distinct: set[pyoxigraph.Triple] = set()
+    for q in store.quads(None, None, node):
+        t = pyoxigraph.Triple(q.subject, q.predicate, q.object)
+        if t in distinct:
+            continue
+        distinct.add(t)
+        if len(distinct) <= skip:
+            continue
+        if inverse >= max_inverse:
+            more = True
             break
+        inverse += 1
         add([q])
         if isinstance(q.subject, pyoxigraph.NamedNode):
             linked[q.subject] = None
+    if page > 1 and inverse == 0:
+        raise NotFound(f"<{iri}> has no page {page} of links to it")
     linked.pop(node, None)
     for other in linked:
         for predicate in (*_LABELS, _TYPE):
             add(store.quads(other, predicate))
-    return list(triples)
+    return Description(list(triples), page, more)
 
 
 def known_under(store: Store, prefix: str, *, limit: int = 20) -> list[str]:

@@ -178,6 +178,38 @@ def service_description(
     return out
 
 
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def graph_description(
+    dataset: Dataset, graph: str, *, dump: Dump | None, origin: str
+) -> list[pyoxigraph.Triple]:
+    """What a named graph is (its source file, size, the dataset it is part of), with its own
+    triples when it is small enough to read in one document, else a link to its own dump.
+
+    Every graph the Service Description names is an IRI minted under the base: it must
+    dereference, and say where its triples are.
+    """
+    g = N(graph)
+    size = dataset.store.graph_sizes([graph]).get(graph, 0)
+    source = next((f.relpath for f in dataset.data_files if graph in f.all_graphs), None)
+    label = f"Named graph of {source}" if source else "Triples inferred from the data"
+    out = [
+        pyoxigraph.Triple(g, N(RDF + "type"), N(SD + "Graph")),
+        pyoxigraph.Triple(g, N(RDF + "type"), N(VOID + "Dataset")),
+        pyoxigraph.Triple(g, N(PREFIXES["rdfs"] + "label"), L(label, language="en")),
+        pyoxigraph.Triple(g, N(DCT + "isPartOf"), N(f"{dataset.settings.base_iri}void#dataset")),
+        pyoxigraph.Triple(g, N(VOID + "triples"), L(str(size), datatype=N(_XSD + "integer"))),
+    ]
+    if source:
+        out.append(pyoxigraph.Triple(g, N(DCT + "identifier"), L(source)))
+    if dump is not None:
+        out.append(pyoxigraph.Triple(g, N(VOID + "dataDump"), N(f"{origin}/dumps/{dump.name}")))
+    else:
+        out.extend(q.triple for q in dataset.store.quads(graph=graph))
+    return out
+
+
 def existing_examples(dataset: Dataset) -> list[str]:
     """The example resources the identity names that the data describes, in its order."""
     return [iri for iri in dataset.identity.examples if exists(dataset.store, iri)]

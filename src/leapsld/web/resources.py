@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, redirect, render_template
+import pyoxigraph
+from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..describe import exists
-from ..errors import NotFound
+from ..errors import BadRequest, NotFound
 from ..formats import by_suffix, of_kind
 from ..iris import iri_for_path, local_url
+from ..namespaces import RDF_TYPE
+from ..publish import HYDRA
 from ..reference import has_version, ontology_reference
 from .http import CACHE_CONTROL, Offer, document, graph_document, origin
 from .pages import resource_view
@@ -58,18 +61,57 @@ def doc(rest: str) -> Response:
 def _description(
     s: Site, local: str, path: str, suffix: str | None, *, links: list[str] | None = None
 ) -> Response:
-    """The description of ``{base}{local}`` as the document at ``path``."""
+    """The description of ``{base}{local}`` as the document at ``path``: one page of it.
+
+    Links *to* a resource come ``MAX_INVERSE`` a page (``?page=2``, …): a page that is not the
+    whole description says so with ``Link: rel="next"``/``"prev"`` and Hydra's paging terms in
+    the document itself, so a harvester can tell a complete description from a cut one.
+    """
     iri = iri_for_path(s.base, local)
+    number = _page_number()
+    described = s.description(iri, number)
+    here = f"{origin()}{path}{suffix or ''}"
+    paging: list[pyoxigraph.Triple] = []
+    links = list(links or ())
+    if number > 1 or described.more:
+        view = pyoxigraph.NamedNode(f"{here}?page={number}" if number > 1 else here)
+        paging.append(pyoxigraph.Triple(view, _N(RDF_TYPE), _N(HYDRA + "PartialCollectionView")))
+        paging.append(pyoxigraph.Triple(view, _N(HYDRA + "first"), _N(here)))
+        if described.more:
+            following = f"{here}?page={number + 1}"
+            paging.append(pyoxigraph.Triple(view, _N(HYDRA + "next"), _N(following)))
+            links.append(f'<{following}>; rel="next"')
+        if number > 1:
+            previous = f"{here}?page={number - 1}" if number > 2 else here
+            paging.append(pyoxigraph.Triple(view, _N(HYDRA + "previous"), _N(previous)))
+            links.append(f'<{previous}>; rel="prev"')
+    triples = [*described.triples, *paging]
     return graph_document(
         s,
         path,
         DOCUMENT.formats,
-        name=f"describe:{iri}",
-        triples=lambda: s.description(iri),
+        name=f"describe:{iri}:{number}",
+        triples=lambda: triples,
         suffix=suffix,
-        page=lambda: _resource_page(s, iri, f"{origin()}{path}"),
-        links=links or (),
+        page=lambda: _resource_page(s, iri, f"{origin()}{path}", triples),
+        origin_dependent=bool(paging),
+        links=links,
     )
+
+
+def _page_number() -> int:
+    """The ``?page=`` of a description (1 when absent).
+
+    Raises:
+        BadRequest: it is not a whole number from 1.
+    """
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        raise BadRequest(f"page={raw!r}: pages are numbered 1, 2, 3, …")
+    return int(raw)
+
+
+_N = pyoxigraph.NamedNode
 
 
 def _not_found(s: Site, name: str) -> NotFound:
@@ -83,8 +125,7 @@ def _not_found(s: Site, name: str) -> NotFound:
     )
 
 
-def _resource_page(s: Site, iri: str, url: str) -> Body:
-    triples = s.description(iri)
+def _resource_page(s: Site, iri: str, url: str, triples: list[pyoxigraph.Triple]) -> Body:
     view = resource_view(iri, triples, origin=origin(), base=s.base, prefixes=s.prefixes)
     html = render_template("resource.html", view=view, formats=of_kind("graph"), path=url)
     return Body(html.encode())
@@ -92,15 +133,28 @@ def _resource_page(s: Site, iri: str, url: str) -> Body:
 
 @blueprint.route("/graph/<path:rest>", methods=["GET", "HEAD"])
 def graph(rest: str) -> Response:
-    """A named graph that describes itself (one with its own source): its description."""
+    """A named graph: what it is, where it comes from, and its triples (or its dump)."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    if not exists(s.dataset.store, iri_for_path(s.base, f"graph/{name}")):
-        raise NotFound(
-            f"no graph {s.base}graph/{name} describes itself here; "
-            f"the graphs are listed at {origin()}/sparql"
-        )
-    return _description(s, f"graph/{name}", f"/graph/{name}", suffix)
+    graph_iri = iri_for_path(s.base, f"graph/{name}")
+    if graph_iri not in s.dataset.served_graphs:
+        if not exists(s.dataset.store, graph_iri):
+            raise NotFound(
+                f"no graph {graph_iri} is served here; the graphs are listed at {origin()}/sparql"
+            )
+        return _description(s, f"graph/{name}", f"/graph/{name}", suffix)
+    return graph_document(
+        s,
+        f"/graph/{name}",
+        DOCUMENT.formats,
+        name=f"graph:{graph_iri}",
+        triples=lambda: s.graph_document(graph_iri, origin()),
+        suffix=suffix,
+        page=lambda: _resource_page(
+            s, graph_iri, f"{origin()}/graph/{name}", s.graph_document(graph_iri, origin())
+        ),
+        origin_dependent=True,
+    )
 
 
 @blueprint.route("/def/<version>", methods=["GET", "HEAD"])

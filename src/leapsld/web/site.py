@@ -19,11 +19,11 @@ from flask import current_app
 
 from ..cache import BoundedCache
 from ..dataset import Dataset
-from ..derived import Derived, Dump, Statistics, unique_triples
-from ..describe import describe, known_under
+from ..derived import Derived, Dump, Statistics, graph_dump_name, unique_triples
+from ..describe import Description, describe, known_under
 from ..formats import Format
 from ..namespaces import jsonld_context
-from ..publish import service_description, void_description
+from ..publish import graph_description, service_description, void_description
 from ..query import QueryRunner
 from ..serialization import jsonld_profile, serialize_graph
 from ..settings import Settings
@@ -164,8 +164,17 @@ class Site:
                 self._suggestions[kind] = known_under(self.dataset.store, f"{self.base}id/{kind}/")
             return self._suggestions[kind]
 
-    def description(self, iri: str) -> list[pyoxigraph.Triple]:
-        return describe(self.dataset.store, iri)
+    def description(self, iri: str, page: int = 1) -> Description:
+        return describe(self.dataset.store, iri, page=page)
+
+    def graph_document(self, graph: str, origin: str) -> list[pyoxigraph.Triple]:
+        """A named graph's description (and triples, or its dump when it is large)."""
+        name = graph_dump_name(self.dataset.identity.stem, graph, self.base)
+        dump = next((d for d in self.dumps if d.name == name), None)
+        triples = graph_description(self.dataset, graph, dump=dump, origin=origin)
+        if next(self.dataset.store.quads(pyoxigraph.NamedNode(graph)), None) is not None:
+            triples.extend(describe(self.dataset.store, graph).triples)  # it describes itself
+        return triples
 
     def graph_triples(
         self, graphs: list[str], *, store: Store | None = None
