@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
-PORT ?= 8000
+HOST ?= $(or $(LEAPSLD_HOST),127.0.0.1)
+PORT ?= $(or $(LEAPSLD_PORT),8000)
 
 .PHONY: install serve test lint validate bench clean
 

@@ -79,7 +79,7 @@ def _cycles() -> list[list[str]]:
 def test_the_walk_reads_relative_and_function_level_imports() -> None:
     assert "leapsld.store" in imports("leapsld.query")
     assert "leapsld.web.meta" in imports("leapsld.web")  # ``from . import meta, …``
-    assert "leapsld.serving" in imports("leapsld.cli")  # imported inside the serve command
+    assert "leapsld.supervisor" in imports("leapsld.cli")  # imported inside the serve command
 
 
 def test_imports_run_one_way() -> None:

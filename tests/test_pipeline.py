@@ -206,3 +206,19 @@ def test_the_shipped_data_conforms_under_every_inference_mode(
     assert inferred.report is not None and inferred.report.results == [], inferred.report.summary()
     text = (ROOT / "queries" / "cq04.rq").read_text()
     assert len(run_query(inferred.store, text).rows) == 8  # no copies through owl:sameAs
+
+
+def test_a_build_removes_the_staging_folders_of_interrupted_builds(tmp_path: Path) -> None:
+    """A builder killed mid-build leaves ``<version>.building``; the next build (which holds
+    the store's lock, as every builder does while staging) removes it."""
+    store = tmp_path / "store"
+    abandoned = store / "0123456789abcdef.building"
+    (abandoned / "store").mkdir(parents=True)
+    (abandoned / "quads.nq").write_bytes(b"x" * 1024)
+    settings = Settings.from_env({}, root=ROOT, store=str(store))
+    built = build(settings)
+    assert not abandoned.exists()
+    assert sorted(p.name for p in store.iterdir() if not p.name.startswith(".")) == [built.version]
+    (store / "fedcba9876543210.building").mkdir()
+    assert build(settings).reused  # reusing removes them too
+    assert not (store / "fedcba9876543210.building").exists()

@@ -14,22 +14,12 @@ import pytest
 import requests
 
 from .test_guard import BOMBS
-from .test_server import free_port, start, stop, wait_until_up
+from .test_server import children, free_port, start, stop, wait_until_up
 
 
 def _workers(server_pid: int) -> list[int]:
-    """The server's worker processes (its children)."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == server_pid:
-                children.append(int(entry))
-    return children
+    """The server's worker processes (the children of its generations)."""
+    return sorted(children(server_pid))
 
 
 @pytest.fixture(scope="module")

@@ -170,12 +170,17 @@ def test_several_workers_on_an_on_disk_store(tmp_path: Path) -> None:
 
 
 def children(pid: int) -> set[int]:
-    return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    """The workers of a server: the children of its supervisor's children (generations)."""
+    return {
+        int(w)
+        for g in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for w in Path(f"/proc/{g}/task/{g}/children").read_text().split()
+    }
 
 
 def test_workers_respawned_by_a_reload_build_the_same_dataset() -> None:
-    """The workers start with the dataset the server process built; after a reload (SIGHUP)
-    that copy is gone, and the new workers build the same version from the files."""
+    """After a reload (SIGHUP) the next generation builds the same version from the files and
+    its workers replace the old ones."""
     port = free_port()
     process = start("--workers", "2", port=port)
     url = f"http://127.0.0.1:{port}"

@@ -240,6 +240,23 @@ def build_command(
     "--trust-proxy", is_flag=True, default=None, help="Honour X-Forwarded-Proto/Host/Prefix."
 )
 @click.option("--no-validate", is_flag=True, help="Serve even if the data does not conform.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    default=None,
+    help="Reload when a file of the data, ontology, shapes or description changes.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log each request to stderr (default: on).",
+)
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    default=None,
+    help="Share the port with another server started with --reuse-port.",
+)
 def serve(
     paths: tuple[Path, ...],
     host: str | None,
@@ -256,14 +273,18 @@ def serve(
     max_rows: int | None,
     trust_proxy: bool | None,
     no_validate: bool,
+    watch: bool | None,
+    access_log: bool | None,
+    reuse_port: bool | None,
 ) -> None:
     """Serve the dataset as Linked Data with a SPARQL endpoint (Granian, WSGI).
 
     The data is built and validated first: if it does not conform the report is printed and
-    the command exits with 2, opening no port.
+    the command exits with 2, serving nothing. A dead worker is replaced; SIGHUP (or a changed
+    file, with --watch) builds and validates the next version beside the one in service and
+    swaps only when it is ready. Any failure to serve exits 2 with one line.
     """
-    from .serving import prepare
-    from .serving import serve as run
+    from .supervisor import serve as run
 
     settings = _settings(
         data=paths or None,
@@ -281,15 +302,8 @@ def serve(
         max_rows=max_rows,
         trust_proxy=trust_proxy or None,
         validate=False if no_validate else None,
+        watch=watch,
+        access_log=access_log,
+        reuse_port=reuse_port,
     )
-    try:
-        prepared = prepare(settings)
-    except ShapesViolation as exc:
-        click.echo(_report_text(exc), nl=False, err=True)
-        click.echo(f"leapsld: {exc.message}; not serving (use --no-validate to override)", err=True)
-        sys.exit(2)
-    click.echo(
-        f"leapsld: serving {prepared.quads} quads (version {prepared.version}) at http://{settings.host}:{settings.port}/",
-        err=True,
-    )
-    run(settings, prepared)
+    sys.exit(run(settings))

@@ -148,3 +148,9 @@ class PayloadTooLarge(LeapsError):
 
     http_status = 413
     title = "Payload too large"
+
+
+class CannotListen(LeapsError):
+    """The server cannot have its address and port: in use, forbidden or not on this machine."""
+
+    title = "Cannot listen"

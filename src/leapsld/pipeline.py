@@ -71,6 +71,7 @@ def build(
     version = fingerprint(settings, data, shapes, identity, modified)
     if settings.store != "memory":
         with locked(Path(settings.store)):
+            remove_abandoned_staging(Path(settings.store))
             reused = _reuse(settings, identity, version, modified, check, shapes)
             if reused is not None:
                 return reused
@@ -148,6 +149,22 @@ def _raise_unless_conforms(dataset: Dataset) -> None:
 
 
 # On-disk stores -----------------------------------------------------------------------------
+
+
+def remove_abandoned_staging(store: Path) -> list[Path]:
+    """Remove the staging folders (``<version>.building``) that interrupted builds left behind;
+    the removed folders.
+
+    Only while holding the store's lock (``atomic.locked``): every builder stages under that
+    lock, so a staging folder found then belongs to a builder that is gone (killed, or its
+    machine stopped), never to one still at work.
+    """
+    removed = []
+    for staging in sorted(store.glob("*.building")):
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+            removed.append(staging)
+    return removed
 
 
 def _reuse(

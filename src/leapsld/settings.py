@@ -84,6 +84,15 @@ class Settings:
     trust_proxy: bool = _setting(
         False, "Honour X-Forwarded-Proto/Host/Prefix (only behind a trusted reverse proxy)."
     )
+    access_log: bool = _setting(
+        True, "Log each request (client, method, path, status, milliseconds) to stderr."
+    )
+    watch: bool = _setting(
+        False, "Reload when a file of the data, ontology, shapes or description changes."
+    )
+    reuse_port: bool = _setting(
+        False, "Share the port with another server that asks the same (SO_REUSEPORT)."
+    )
 
     def __post_init__(self) -> None:
         if self.root is None:
@@ -157,6 +166,9 @@ class SettingsChanges(TypedDict, total=False):
     max_rows: int | None
     max_query_bytes: int | None
     trust_proxy: bool | None
+    access_log: bool | None
+    watch: bool | None
+    reuse_port: bool | None
 
 
 def _coerce(name: str, raw: str, default: object) -> object:

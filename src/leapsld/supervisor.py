@@ -1,0 +1,349 @@
+"""``leapsld serve``: a supervisor that never stops serving while it runs.
+
+The supervisor holds the listening socket and no dataset. It forks a *generation* (see
+``serving.py``) that builds and validates one version and then keeps its Granian workers
+alive. A reload (SIGHUP, or a changed file with ``--watch``) forks the next generation beside
+the one in service: it builds and validates outside every serving process, and only once its
+workers are ready is the old generation asked to stop (its workers finish what they hold). A
+build that fails, or data that does not conform, logs its full report and leaves the old
+version in service. New and old workers accept from the same socket, so no connection is
+refused during a swap; while no worker accepts (one worker being replaced), connections wait
+in the socket's queue.
+
+Each generation gets its own folder for temporary files (``tempfile`` points there), removed
+when it ends however it ends; the supervisor removes its own at exit, and the folders of
+supervisors that were killed at the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .listener import bind
+from .serving import STOP_TIMEOUT, log, run_generation
+from .settings import Settings
+
+#: A change is reloaded once the watched files have been quiet this long (an editor's save,
+#: a ``git checkout`` or a copy of many files is one change).
+DEBOUNCE = 1.0
+#: How often the watched files are looked at.
+POLL = 0.5
+#: After a generation in service died and the next one could not be built, how long before
+#: trying again (connections wait in the socket's queue meanwhile).
+RETRY = 5.0
+
+_SCRATCH = re.compile(r"^leapsld-serve-(\d+)-")
+
+
+@dataclass
+class _Generation:
+    number: int
+    pid: int
+    channel: int
+    scratch: Path
+    version: str | None = None
+    quads: int = 0
+    ready: bool = False
+    retiring: bool = False
+    buffer: bytes = b""
+    exit_code: int | None = None
+    workers: list[int] = field(default_factory=list)
+
+
+class Supervisor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.listener: socket.socket | None = None
+        self.scratch: Path | None = None
+        self.generations: list[_Generation] = []
+        self.current: _Generation | None = None
+        self.pending: _Generation | None = None
+        self.served_once = False
+        self.stop_asked = False
+        self.reload_asked = False
+        self.retry_at: float | None = None
+        self.count = 0
+
+    # the loop ------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT (0), or until the first version cannot be served (2).
+
+        Raises:
+            CannotListen: the port is taken (or not ours to take).
+        """
+        self.listener = bind(
+            self.settings.host, self.settings.port, reuse_port=self.settings.reuse_port
+        )
+        remove_stale_scratch()
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"leapsld-serve-{os.getpid()}-"))
+        wake, writer = os.pipe()
+        os.set_blocking(writer, False)
+        os.set_blocking(wake, False)
+        previous = signal.set_wakeup_fd(writer)
+        handlers = {
+            sig: signal.signal(sig, self._signalled)
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        }
+        watch = Watch(self.settings) if self.settings.watch else None
+        try:
+            self.pending = self._fork()
+            while True:
+                if self.stop_asked:
+                    return 0
+                if not self.generations and not self.served_once:
+                    return 2  # the first version could not be served; the reason is logged
+                channels = {g.channel: g for g in self.generations if g.channel >= 0}
+                try:
+                    readable, _, _ = select.select([*channels, wake], [], [], POLL)
+                except InterruptedError:
+                    readable = []
+                if wake in readable:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake, 512)
+                for fd in readable:
+                    if fd in channels:
+                        self._hear(channels[fd])
+                self._reap()
+                if watch is not None and watch.changed():
+                    log("files changed; reloading")
+                    self.reload_asked = True
+                now = time.monotonic()
+                if self.retry_at is not None and now >= self.retry_at and self.pending is None:
+                    self.retry_at = None
+                    self.reload_asked = True
+                if self.reload_asked and self.pending is None and not self.stop_asked:
+                    self.reload_asked = False
+                    if self.current is None and not self.served_once:
+                        continue  # the first generation is still on its way
+                    self.pending = self._fork()
+        finally:
+            self._stop_all()
+            signal.set_wakeup_fd(previous)
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            os.close(wake)
+            os.close(writer)
+            if self.listener is not None:
+                self.listener.close()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _signalled(self, signum: int, _frame: object) -> None:
+        if signum == signal.SIGHUP:
+            self.reload_asked = True
+        else:
+            self.stop_asked = True
+
+    # generations ---------------------------------------------------------------------------
+
+    def _fork(self) -> _Generation:
+        assert self.listener is not None and self.scratch is not None
+        self.count += 1
+        scratch = self.scratch / f"generation-{self.count}"
+        scratch.mkdir()
+        serving = self.current.version if self.current is not None else None
+        if serving is not None:
+            log(f"building the next version beside version {serving}")
+        reader, writer = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the generation
+            code = 3
+            try:
+                os.close(reader)
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                for other in self.generations:
+                    os.close(other.channel)
+                tempfile.tempdir = str(scratch)
+                os.environ["TMPDIR"] = str(scratch)
+                code = run_generation(self.settings, self.listener, writer, serving)
+            except BaseException:  # noqa: BLE001 - reported, and the exit code says it failed
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(writer)
+        os.set_blocking(reader, False)
+        generation = _Generation(self.count, pid, reader, scratch)
+        self.generations.append(generation)
+        return generation
+
+    def _hear(self, generation: _Generation) -> None:
+        try:
+            chunk = os.read(generation.channel, 4096)
+        except BlockingIOError:
+            return
+        if not chunk:  # the generation exited; _reap will see it
+            os.close(generation.channel)
+            generation.channel = -1
+            return
+        generation.buffer += chunk
+        *lines, generation.buffer = generation.buffer.split(b"\n")
+        for line in lines:
+            word, *rest = line.decode().split()
+            if word == "built":
+                generation.version, generation.quads = rest[0], int(rest[1])
+            elif word == "ready":
+                generation.ready = True
+                generation.workers = [int(p) for p in rest]
+                self._promote(generation)
+
+    def _promote(self, generation: _Generation) -> None:
+        if generation is not self.pending:
+            return
+        old, self.current, self.pending = self.current, generation, None
+        s = self.settings
+        where = f"http://{s.host}:{s.port}/"
+        if not self.served_once:
+            log(f"serving {generation.quads} quads (version {generation.version}) at {where}")
+            self.served_once = True
+        else:
+            log(f"reloaded: serving {generation.quads} quads (version {generation.version})")
+        if old is not None:
+            self._retire(old)
+
+    def _retire(self, generation: _Generation) -> None:
+        if not generation.retiring:
+            generation.retiring = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(generation.pid, signal.SIGTERM)
+
+    def _reap(self) -> None:
+        for generation in list(self.generations):
+            try:
+                pid, status = os.waitpid(generation.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = generation.pid, 0
+            if pid == 0:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            self._ended(generation, code)
+
+    def _ended(self, generation: _Generation, code: int) -> None:
+        self.generations.remove(generation)
+        if generation.channel >= 0:
+            os.close(generation.channel)
+            generation.channel = -1
+        shutil.rmtree(generation.scratch, ignore_errors=True)
+        if generation.retiring or self.stop_asked:
+            return
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited {code}"
+        if generation is self.pending:
+            self.pending = None
+            if self.current is not None and code != 2:  # on 2 it said why itself
+                log(f"the next version {how}; still serving version {self.current.version}")
+            elif self.served_once:
+                log(f"the next version failed too; trying again in {RETRY:g} s")
+                self.retry_at = time.monotonic() + RETRY
+        elif generation is self.current:
+            self.current = None
+            log(
+                f"the processes serving version {generation.version} {how}; "
+                "building it again (connections wait meanwhile)"
+            )
+            if self.pending is None:
+                self.pending = self._fork()
+
+    def _stop_all(self) -> None:
+        """Ask every generation to stop, wait for them (each waits for its workers), then
+        kill what is left."""
+        for generation in self.generations:
+            self._retire(generation)
+        deadline = time.monotonic() + STOP_TIMEOUT + 5
+        while self.generations and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.05)
+        for generation in list(self.generations):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(generation.pid, signal.SIGKILL)
+            os.waitpid(generation.pid, 0)
+            self._ended(generation, -9)
+
+
+def remove_stale_scratch() -> None:
+    """Remove the temporary folders of supervisors that were killed (their pid is gone)."""
+    root = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for entry in root.iterdir():
+            match = _SCRATCH.match(entry.name)
+            if match is None or not entry.is_dir():
+                continue
+            pid = int(match.group(1))
+            try:
+                alive = b"leapsld" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                alive = False
+            if not alive:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+class Watch:
+    """The files a version is made of, looked at every ``POLL`` seconds; ``changed()`` is
+    true once, after a change followed by ``DEBOUNCE`` seconds of quiet."""
+
+    def __init__(self, settings: Settings) -> None:
+        root = settings.root
+        self.paths = [
+            *settings.data_paths,
+            *settings.shapes_paths,
+            settings.description_file or root / "dataset.ttl",
+            root / "views.toml",
+            root / "queries",
+        ]
+        self.seen = self._snapshot()
+        self.looked = time.monotonic()
+        self.moved: float | None = None
+
+    def _snapshot(self) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for path in self.paths:
+            files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+            for file in files:
+                if any(part.startswith(".") for part in file.parts[-1:]):
+                    continue
+                with contextlib.suppress(OSError):
+                    st = file.stat()
+                    if not file.is_dir():
+                        found[str(file)] = (st.st_mtime_ns, st.st_size)
+        return found
+
+    def changed(self) -> bool:
+        now = time.monotonic()
+        if now - self.looked < POLL:
+            return False
+        self.looked = now
+        seen = self._snapshot()
+        if seen != self.seen:
+            self.seen, self.moved = seen, now
+            return False
+        if self.moved is not None and now - self.moved >= DEBOUNCE:
+            self.moved = None
+            return True
+        return False
+
+
+def serve(settings: Settings) -> int:
+    """Serve ``settings`` until stopped; the exit code (2: the dataset cannot be served).
+
+    Raises:
+        CannotListen: the port is taken (or not ours to take).
+    """
+    return Supervisor(settings).run()

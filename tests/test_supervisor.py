@@ -1,0 +1,385 @@
+"""The server never stops serving: worker deaths, crash loops, reloads, ports.
+
+A real ``leapsld serve`` on loopback, on a copy of the project's files that the tests edit,
+with a private temporary folder (``TMPDIR``) so that what it leaves there can be counted.
+Liveness checks with wide ceilings, not speed targets.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from .conftest import ROOT
+from .test_server import LEAPSLD, clean_env, free_port, stop, wait_until_up
+
+DOC = "/doc/org/sesame.ttl"
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    for child in map(int, children):
+        found.append(child)
+        found.extend(descendants(child))
+    return found
+
+
+def workers(supervisor: int) -> list[int]:
+    """The worker processes: the children of the supervisor's children (its generations)."""
+    return [
+        int(w)
+        for g in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+        for w in Path(f"/proc/{g}/task/{g}/children").read_text().split()
+    ]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    origin: str
+    root: Path
+    tmp: Path
+    log: Path
+    port: int
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, what: str, timeout: float = 60, after: int = 0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if what in self.text()[after:]:
+                return
+            assert self.process.poll() is None, self.text()[-3000:]
+            time.sleep(0.1)
+        raise AssertionError(f"{what!r} not logged: {self.text()[-3000:]}")
+
+    def generation_count(self) -> int:
+        return len(
+            Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        )
+
+
+def launch(tmp: Path, *args: str) -> Server:
+    root = tmp / "project"
+    root.mkdir()
+    for name in ("ontology", "data", "shapes", "queries"):
+        shutil.copytree(ROOT / name, root / name)
+    for name in ("dataset.ttl", "views.toml"):
+        shutil.copy(ROOT / name, root / name)
+    private = tmp / "tmp"
+    private.mkdir()
+    log = tmp / "server.log"
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [LEAPSLD, "serve", "--port", str(port), *args],
+            cwd=tmp,
+            env=clean_env(LEAPSLD_ROOT=str(root), TMPDIR=str(private)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", root, private, log, port)
+    wait_until_up(process, server.origin)
+    return server
+
+
+@dataclass
+class Load:
+    """Client threads looping GETs, each on a fresh connection, no retries."""
+
+    url: str
+    clients: int = 2
+    ok: int = 0
+    failures: list[str] = field(default_factory=list)
+    etags: set[str] = field(default_factory=set)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                answer = requests.get(self.url, timeout=30)
+                with self._lock:
+                    if answer.status_code == 200:
+                        self.ok += 1
+                        self.etags.add(answer.headers["ETag"])
+                    else:
+                        self.failures.append(f"{answer.status_code}")
+            except requests.RequestException as exc:
+                with self._lock:
+                    refused = "refused" in str(exc).lower()
+                    self.failures.append("refused" if refused else type(exc).__name__)
+
+    def __enter__(self) -> Load:
+        for _ in range(self.clients):
+            thread = threading.Thread(target=self._loop, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        time.sleep(0.5)
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+
+def until(check: Callable[[], bool], timeout: float, what: str) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+# Two workers, watching their files -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("supervised")
+    running = launch(tmp, "--workers", "2", "--threads", "4", "--watch")
+    try:
+        yield running
+    finally:
+        stop(running.process)
+        # Stopped: nothing is left in the temporary folder.
+        assert sorted(os.listdir(running.tmp)) == []
+
+
+def test_a_killed_worker_costs_at_most_the_requests_it_held(server: Server) -> None:
+    """kill -9 of a worker under load: the other worker and the shared socket keep every new
+    connection; only requests the killed process had already accepted can be lost (no process
+    can answer a connection whose owner the kernel has just killed)."""
+    with Load(server.origin + DOC, clients=2) as load:
+        victim = workers(server.process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        until(
+            lambda: (
+                len(workers(server.process.pid)) == 2 and victim not in workers(server.process.pid)
+            ),
+            30,
+            "the killed worker is replaced",
+        )
+        time.sleep(1)
+    print(f"kill -9 of one of two workers: {load.ok} ok, {len(load.failures)} failed")
+    assert load.ok > 20
+    assert "refused" not in load.failures  # the socket is the supervisor's: never closed
+    assert len(load.failures) <= load.clients, load.failures  # one in flight per client at most
+
+
+def test_a_crash_loop_never_stops_the_server(server: Server) -> None:
+    """Granian exits when a worker dies within 5.5 s of its respawn; leapsld backs off and the
+    other worker serves throughout."""
+    with Load(server.origin + DOC, clients=1) as load:
+        killed = set()
+        for _ in range(5):
+            before = set(workers(server.process.pid)) - killed
+            fresh = max(before)  # the newest worker: the respawned one after the first round
+            os.kill(fresh, signal.SIGKILL)
+            killed.add(fresh)
+            until(
+                lambda: len(set(workers(server.process.pid)) - killed) == 2,
+                30,
+                "the killed worker is respawned",
+            )
+            time.sleep(0.3)
+        assert server.process.poll() is None
+    print(f"crash loop (5 kills): {load.ok} ok, {len(load.failures)} failed")
+    assert "quick deaths in a row" in server.text()
+    assert server.process.poll() is None
+    assert requests.get(server.origin + DOC, timeout=10).status_code == 200
+    assert len(load.failures) <= 5  # at most the request in flight at each kill
+
+
+def test_sighup_swaps_every_worker_without_a_failed_request(server: Server) -> None:
+    before = set(workers(server.process.pid))
+    mark = len(server.text())
+    with Load(server.origin + DOC) as load:
+        os.kill(server.process.pid, signal.SIGHUP)
+        server.wait_for("reloaded: serving", after=mark)
+        until(lambda: not before & set(workers(server.process.pid)), 60, "old workers gone")
+    print(f"SIGHUP under load: {load.ok} ok, {len(load.failures)} failed {load.failures}")
+    assert load.ok > 20
+    # No connection is refused: the new workers accept from the same socket before the old
+    # ones stop. What Granian cannot promise: a connection an old worker accepted in the very
+    # instant it is told to stop, before reading its request, is closed unanswered (hyper's
+    # graceful shutdown closes idle connections); measured 3 in 13,399 requests over 6 swaps.
+    assert "refused" not in load.failures
+    assert len(load.failures) <= load.clients
+    assert len(workers(server.process.pid)) == 2
+
+
+def _edit_under_load(server: Server, edit: Callable[[], None], expected: str) -> tuple[Load, str]:
+    mark = len(server.text())
+    etag = requests.get(server.origin + DOC, timeout=10).headers["ETag"]
+    with Load(server.origin + DOC) as load:
+        edit()  # --watch sees it
+        server.wait_for(expected, after=mark)
+        server.wait_for("still serving version", after=mark)
+        time.sleep(1)
+    return load, etag
+
+
+def test_a_reload_with_a_syntax_error_keeps_the_old_version(server: Server) -> None:
+    broken = server.root / "data" / "zz-broken.ttl"
+    load, etag = _edit_under_load(
+        server,
+        lambda: broken.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b \n"),
+        "data/zz-broken.ttl:3",
+    )
+    broken.unlink()
+    print(f"reload with a syntax error: {load.ok} ok, {len(load.failures)} failed")
+    assert load.failures == [] and load.ok > 20
+    assert load.etags == {etag}  # the old version, all along
+    assert requests.get(server.origin + DOC, timeout=10).headers["ETag"] == etag
+
+
+def test_a_reload_with_data_that_does_not_conform_keeps_the_old_version(server: Server) -> None:
+    beamlines = server.root / "data" / "beamlines.ttl"
+    original = beamlines.read_text()
+    labelled = '    rdfs:label "BEATS beamline"@en ;\n'
+    assert labelled in original
+    load, etag = _edit_under_load(
+        server,
+        lambda: beamlines.write_text(original.replace(labelled, "")),
+        "Every resource needs a label",
+    )
+    text = server.text()
+    assert "data/beamlines.ttl:" in text and "reload refused" in text
+    print(f"reload with data that does not conform: {load.ok} ok, {len(load.failures)} failed")
+    assert load.failures == [] and load.ok > 20
+    assert load.etags == {etag}
+    # Then a good change is picked up by --watch and served.
+    mark = len(server.text())
+    beamlines.write_text(original.replace('"BEATS beamline"@en', '"BEATS beamline (new)"@en'))
+    server.wait_for("reloaded: serving", after=mark)
+    page = requests.get(server.origin + "/doc/beamline/beats.ttl", timeout=10)
+    assert "BEATS beamline (new)" in page.text
+    assert requests.get(server.origin + DOC, timeout=10).headers["ETag"] != etag
+
+
+def test_reloads_leave_nothing_in_the_temporary_folder(server: Server) -> None:
+    for _ in range(3):
+        mark = len(server.text())
+        os.kill(server.process.pid, signal.SIGHUP)
+        server.wait_for("reloaded: serving", after=mark)
+    until(lambda: server.generation_count() == 1, 60, "old generations gone")
+    # One folder of this server, holding only the generation in service.
+    (own,) = os.listdir(server.tmp)
+    assert own.startswith("leapsld-serve-")
+    until(lambda: len(os.listdir(server.tmp / own)) == 1, 30, "old generations' files gone")
+
+
+# One worker, and the ports --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("single")
+    running = launch(tmp, "--workers", "1", "--threads", "4")
+    try:
+        yield running
+    finally:
+        stop(running.process)
+        assert sorted(os.listdir(running.tmp)) == []
+
+
+def test_one_killed_worker_is_back_within_ten_seconds(single: Server) -> None:
+    with Load(single.origin + DOC, clients=2) as load:
+        (victim,) = workers(single.process.pid)
+        killed = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        back = until(
+            lambda: (
+                requests.get(single.origin + DOC, timeout=10).status_code == 200
+                and victim not in workers(single.process.pid)
+            ),
+            10,
+            "service back",
+        )
+        time.sleep(1)
+    print(
+        f"kill -9 of the only worker: back in {time.monotonic() - killed - 1:.2f} s "
+        f"(checked {back:.2f} s); {load.ok} ok, {len(load.failures)} failed"
+    )
+    assert single.process.poll() is None
+    assert len(load.failures) <= load.clients  # connections wait in the socket's queue
+
+
+def test_a_port_held_by_another_program_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [LEAPSLD, "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"leapsld: port {port} on 127.0.0.1 is in use (by another program); "
+        "choose another with --port or LEAPSLD_PORT\n"
+    )
+    assert "Traceback" not in result.stdout
+
+
+def test_a_second_leapsld_on_the_same_port_is_refused(single: Server) -> None:
+    result = subprocess.run(
+        [LEAPSLD, "serve"],
+        cwd=ROOT,
+        env=clean_env(LEAPSLD_PORT=str(single.port)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"leapsld: port {single.port} on 127.0.0.1 is in use (by another leapsld, pid "
+        f"{single.process.pid}); choose another with --port or LEAPSLD_PORT\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["PORT=8080"], {}), ([], {"LEAPSLD_PORT": "8080"})],
+)
+def test_make_serve_takes_the_port_from_port_or_leapsld_port(
+    args: list[str], env: dict[str, str]
+) -> None:
+    result = subprocess.run(
+        ["make", "-n", "serve", *args],
+        cwd=ROOT,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if "leapsld serve" in line]
+    assert "--port 8080" in line
