@@ -186,6 +186,7 @@ def test_a_crawl_from_void_finds_every_document_and_the_whole_dataset(origin: st
                 queue.append(local)
     assert failures == []
     assert len(seen) > 150
+    print(f"crawl: {len(seen)} URLs fetched, {len(failures)} failures")
     dump = requests.get(f"{origin}/dumps/leaps.nt.gz", timeout=30).content
     expected = {
         (
@@ -197,4 +198,7 @@ def test_a_crawl_from_void_finds_every_document_and_the_whole_dataset(origin: st
         if isinstance(t.subject, pyoxigraph.NamedNode) and t.subject.value.startswith(BASE + "id/")
     }
     about_things = {t for t in described if t[0].startswith(f"<{BASE}id/")}
+    print(
+        f"crawl: {len(about_things)} triples about things in the documents, {len(expected)} in the dump"
+    )
     assert about_things == expected

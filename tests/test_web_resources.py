@@ -249,3 +249,40 @@ def test_another_base_iri_is_served_at_this_origin(tmp_path) -> None:  # type: i
     assert "<https://example.org/kb/id/thing/x>" in turtle  # the data's IRIs stay canonical
     html = client.get("/doc/thing/x.html").get_data(as_text=True)
     assert 'href="http://localhost/doc/thing/y"' in html  # links work on this origin
+
+
+def test_every_named_graph_the_service_description_names_dereferences(client) -> None:  # type: ignore[no-untyped-def]
+    sd = client.get("/sparql", headers={"Accept": "application/n-triples"}).get_data()
+    names = {
+        t.object.value
+        for t in pyoxigraph.parse(sd, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if t.predicate.value.endswith("sparql-service-description#name")
+    }
+    assert len(names) >= 12
+    for name in sorted(names):
+        path = name.removeprefix(BASE.rstrip("/"))
+        answer = client.get(path, headers={"Accept": "text/turtle"})
+        assert answer.status_code == 200, path
+        graph = list(pyoxigraph.parse(answer.get_data(), format=pyoxigraph.RdfFormat.TURTLE))
+        about = {t.predicate.value for t in graph if t.subject.value == name}
+        assert "http://rdfs.org/ns/void#triples" in about, path
+        assert "http://purl.org/dc/terms/isPartOf" in about, path
+
+
+def test_the_inferred_graph_dereferences_when_inference_is_on(dataset) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.pipeline import build
+    from leapsld.web import create_app
+
+    inferred = build(dataset.settings.replace(infer="rdfs"))
+    client = create_app(inferred.settings, dataset=inferred).test_client()
+    answer = client.get("/graph/inferred.nt")
+    assert answer.status_code == 200
+    triples = list(pyoxigraph.parse(answer.get_data(), format=pyoxigraph.RdfFormat.N_TRIPLES))
+    assert len(triples) > inferred.inferred > 0  # its description, and its triples
+
+
+def test_a_description_page_past_the_last_is_404_and_a_bad_page_400(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/doc/org/sesame?page=1").status_code == 200
+    assert client.get("/doc/org/sesame?page=2").status_code == 404
+    for bad in ("0", "-1", "x", "1e3", "9" * 20):
+        assert client.get(f"/doc/org/sesame?page={bad}").status_code == 400
