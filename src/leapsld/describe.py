@@ -22,8 +22,13 @@ _TYPE = pyoxigraph.NamedNode(RDF_TYPE)
 
 
 def exists(store: Store, iri: str) -> bool:
-    """True when the store has any triple about ``iri`` as subject."""
-    return next(iter(store.quads(pyoxigraph.NamedNode(iri))), None) is not None
+    """True when the store has any triple about ``iri`` as subject (never, for a text that
+    is not an IRI)."""
+    try:
+        node = pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return next(iter(store.quads(node)), None) is not None
 
 
 def describe(store: Store, iri: str, *, max_inverse: int = MAX_INVERSE) -> list[pyoxigraph.Triple]:
@@ -32,7 +37,10 @@ def describe(store: Store, iri: str, *, max_inverse: int = MAX_INVERSE) -> list[
     Raises:
         NotFound: the store says nothing about ``iri`` as a subject.
     """
-    node = pyoxigraph.NamedNode(iri)
+    try:
+        node = pyoxigraph.NamedNode(iri)
+    except ValueError:
+        raise NotFound(f"{iri!r} is not an IRI") from None
     triples: dict[pyoxigraph.Triple, None] = {}
     linked: dict[pyoxigraph.NamedNode, None] = {}
 

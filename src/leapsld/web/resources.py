@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..describe import exists
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
-from ..iris import iri_for_path, local_url
+from ..iris import iri_for_path, iri_problem, local_url
 from ..reference import has_version, ontology_reference
 from .http import CACHE_CONTROL, Offer, document, graph_document, origin
 from .pages import resource_view
@@ -32,7 +32,7 @@ def thing(rest: str) -> BaseResponse:
     """A thing is not a document: 303 See Other to the document that describes it."""
     name, suffix = DOCUMENT.split(rest)
     s = current_site()
-    if not exists(s.dataset.store, iri_for_path(s.base, f"id/{name}")):
+    if not exists(s.dataset.store, _iri(s, f"id/{name}")):
         raise _not_found(s, name)
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
     response.headers["Cache-Control"] = CACHE_CONTROL
@@ -44,7 +44,7 @@ def doc(rest: str) -> Response:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    if not exists(s.dataset.store, iri_for_path(s.base, f"id/{name}")):
+    if not exists(s.dataset.store, _iri(s, f"id/{name}")):
         raise _not_found(s, name)
     return _description(
         s,
@@ -56,6 +56,16 @@ def doc(rest: str) -> Response:
             f'<{origin()}/id/{name}>; rel="describes"',
         ],
     )
+
+
+def _iri(s: Site, local: str) -> str:
+    """The IRI a request path stands for; a path no IRI can have names nothing (404), and
+    the engine is never asked about it."""
+    iri = iri_for_path(s.base, local)
+    problem = iri_problem(iri)
+    if problem is not None:
+        raise NotFound(f"no resource has this IRI: {problem}; see {origin()}/")
+    return iri
 
 
 def _description(
@@ -98,7 +108,7 @@ def graph(rest: str) -> Response:
     """A named graph that describes itself (one with its own source): its description."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    if not exists(s.dataset.store, iri_for_path(s.base, f"graph/{name}")):
+    if not exists(s.dataset.store, _iri(s, f"graph/{name}")):
         raise NotFound(
             f"no graph {s.base}graph/{name} describes itself here; "
             f"the graphs are listed at {origin()}/sparql"
@@ -110,7 +120,7 @@ def graph(rest: str) -> Response:
 def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology (this server serves one version)."""
     s = current_site()
-    wanted = iri_for_path(s.base, f"def/{version}")
+    wanted = _iri(s, f"def/{version}")
     if not has_version(s.dataset.store, wanted, ontology_graphs=s.dataset.ontology_graphs):
         raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
     return ontology()
