@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, Response, redirect, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..describe import exists
+from ..describe import exists, kind_of
 from ..errors import NotFound
 from ..formats import by_suffix, of_kind
 from ..iris import iri_for_path, iri_problem, local_url
@@ -87,9 +87,10 @@ def _description(
 
 def _not_found(s: Site, name: str) -> NotFound:
     """A 404 that says what is known instead: things of the same kind, and where to search."""
-    kind = name.split("/", 1)[0]
-    known = [local_url(origin(), s.base, iri) for iri in s.suggestions(kind)]
-    hint = f" Known {kind} resources include: {', '.join(known)}." if known else ""
+    kind = kind_of(name)
+    found = s.suggestions(kind) if kind else s.suggestions(name) or s.suggestions("")
+    known = [local_url(origin(), s.base, iri) for iri in found]
+    hint = f" Known {kind or name} resources include: {', '.join(known)}." if known else ""
     return NotFound(
         f"nothing is known about {s.base}id/{name}.{hint} "
         f"Browse {origin()}/ or search with SPARQL at {origin()}/sparql."
