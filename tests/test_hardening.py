@@ -95,3 +95,102 @@ def test_the_suggestion_index_is_bounded_by_its_limits(dataset) -> None:  # type
     assert len(small) == 2 and all(len(iris) == 1 for iris in small.values())
     for kind, iris in small.items():
         assert iris[0] == full[kind][0]
+
+
+# Host, forwarded headers and links from the data ---------------------------------------
+
+
+def _app(dataset, **changes):  # type: ignore[no-untyped-def]
+    from leapsld.web import create_app
+
+    return create_app(dataset.settings.replace(**changes), dataset=dataset)
+
+
+@pytest.mark.parametrize("path", ["/", "/doc/org/sesame", "/id/org/sesame", "/void.ttl"])
+def test_a_host_this_server_does_not_answer_for_is_refused(client: FlaskClient, path: str) -> None:
+    response = client.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert "LEAPSLD_ALLOWED_HOSTS" in response.get_json()["detail"]
+    assert b"evil.example/" not in response.data
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:8000", "127.0.0.1:8000", "[::1]:8000", "w3id.org"]
+)
+def test_loopback_the_bound_address_and_the_base_host_are_answered(
+    client: FlaskClient, host: str
+) -> None:
+    assert client.get("/doc/org/sesame.ttl", headers={"Host": host}).status_code == 200
+
+
+def test_allowed_hosts_lists_names_subdomains_or_any(dataset) -> None:  # type: ignore[no-untyped-def]
+    listed = _app(dataset, allowed_hosts="data.example.org, .example.net").test_client()
+    for host, status in [
+        ("data.example.org", 200),
+        ("data.example.org:443", 200),
+        ("example.net", 200),
+        ("a.b.example.net", 200),
+        ("localhost", 400),
+        ("example.org", 400),
+        ("badexample.net", 400),
+    ]:
+        assert listed.get("/doc/org/sesame.ttl", headers={"Host": host}).status_code == status
+    anything = _app(dataset, allowed_hosts="*").test_client()
+    assert anything.get("/doc/org/sesame.ttl", headers={"Host": "x.example"}).status_code == 200
+    bad = anything.get("/doc/org/sesame.ttl", headers={"Host": "x.example/<script>"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("proto", ["javascript", "data", "https:evil", "file", "http/1.1"])
+def test_a_forwarded_proto_other_than_http_or_https_is_ignored(dataset, proto: str) -> None:  # type: ignore[no-untyped-def]
+    client = _app(dataset, trust_proxy=True).test_client()
+    response = client.get("/id/org/sesame", headers={"X-Forwarded-Proto": proto})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "http://localhost/doc/org/sesame"
+    ok = client.get("/id/org/sesame", headers={"X-Forwarded-Proto": "https"})
+    assert ok.headers["Location"] == "https://localhost/doc/org/sesame"
+
+
+def test_forwarded_hosts_are_checked_like_host(dataset) -> None:  # type: ignore[no-untyped-def]
+    client = _app(dataset, trust_proxy=True).test_client()
+    assert (
+        client.get("/doc/org/sesame", headers={"X-Forwarded-Host": "evil.example"}).status_code
+        == 400
+    )
+    odd = client.get("/id/org/sesame", headers={"X-Forwarded-Prefix": '/a"><script>'})
+    assert odd.headers["Location"] == "http://localhost/doc/org/sesame"
+
+
+def test_pages_link_only_to_web_schemes(dataset, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.reference import ontology_reference
+    from leapsld.web import resources
+
+    def hostile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reference = ontology_reference(*args, **kwargs)
+        reference.header["license"] = "javascript:alert(document.domain)"
+        return reference
+
+    monkeypatch.setattr(resources, "ontology_reference", hostile)
+    page = _app(dataset).test_client().get("/def", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert b'href="javascript:' not in page.data
+    assert b"javascript:alert(document.domain)" in page.data  # shown as text
+
+
+def test_web_link_refuses_every_other_scheme() -> None:
+    from leapsld.web.pages import web_link
+
+    assert web_link("mailto:a@example.org") == "mailto:a@example.org"
+    for url in [
+        "javascript:x",
+        "JAVASCRIPT:x",
+        "java\nscript:x",
+        "data:text/html,x",
+        "vbscript:x",
+        "//evil.example",
+        "file:///etc/passwd",
+        "http://a b",
+        None,
+        "",
+    ]:
+        assert web_link(url) is None

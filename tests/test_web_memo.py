@@ -10,7 +10,9 @@ from leapsld.web.memo import ResponseMemo
 
 @pytest.fixture()
 def fresh(dataset):  # type: ignore[no-untyped-def]
-    app = create_app(dataset.settings, dataset=dataset)
+    app = create_app(
+        dataset.settings.replace(allowed_hosts="localhost, other.example"), dataset=dataset
+    )
     memo = app.wsgi_app
     assert isinstance(memo, ResponseMemo)
     return app.test_client(), memo

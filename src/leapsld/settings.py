@@ -84,6 +84,11 @@ class Settings:
     trust_proxy: bool = _setting(
         False, "Honour X-Forwarded-Proto/Host/Prefix (only behind a trusted reverse proxy)."
     )
+    allowed_hosts: str = _setting(
+        "",
+        "Hosts the server answers for, comma-separated ('.example.org' with subdomains, '*' any;"
+        " default: the bound address, localhost and the base IRI's host).",
+    )
 
     def __post_init__(self) -> None:
         if self.root is None:
@@ -157,6 +162,7 @@ class SettingsChanges(TypedDict, total=False):
     max_rows: int | None
     max_query_bytes: int | None
     trust_proxy: bool | None
+    allowed_hosts: str | None
 
 
 def _coerce(name: str, raw: str, default: object) -> object:

@@ -19,7 +19,9 @@ from ..pipeline import build
 from ..settings import VALIDATED_ENV, Settings
 from . import meta, resources, sparql, ui
 from .errors import register_error_handlers
+from .hosts import UNCHECKED_ENDPOINTS, ForwardedFilter, Hosts
 from .memo import ResponseMemo
+from .pages import web_link
 from .site import Site
 
 #: The application ``create_app`` makes, for modules outside the web layer to name its type.
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     app.extensions["leapsld"] = Site(dataset, settings, cache=cache)
     if settings.trust_proxy:
         proxied = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
-        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's middleware idiom
+        app.wsgi_app = ForwardedFilter(proxied)  # type: ignore[method-assign]  # Flask's middleware idiom
     memo = ResponseMemo(app.wsgi_app, cache=cache, forwarded=settings.trust_proxy)
     app.wsgi_app = memo  # type: ignore[method-assign]  # Flask's middleware idiom
 
@@ -55,9 +57,17 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     site = app.extensions["leapsld"]
+    hosts = Hosts(settings)
+
+    def check_host() -> None:
+        if request.endpoint not in UNCHECKED_ENDPOINTS:
+            hosts.check(request.host)
+
+    app.jinja_env.filters["web_link"] = web_link
     # Every page names the dataset it belongs to, as the dataset's own files say.
     app.context_processor(lambda: {"identity": site.identity})
-    app.before_request(site.request_started)
+    app.before_request(site.request_started)  # first: request_ended counts every request out
+    app.before_request(check_host)
     app.teardown_request(site.request_ended)
     app.after_request(_cors)
     if built_here:  # this process serves (a worker, or any WSGI server): it will not fork
