@@ -20,6 +20,7 @@ from ..settings import VALIDATED_ENV, Settings
 from . import meta, resources, sparql, ui
 from .errors import register_error_handlers
 from .hosts import UNCHECKED_ENDPOINTS, ForwardedFilter, Hosts
+from .http import check_query_string
 from .memo import ResponseMemo
 from .pages import web_link
 from .site import Site
@@ -59,15 +60,16 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     site = app.extensions["leapsld"]
     hosts = Hosts(settings)
 
-    def check_host() -> None:
+    def check_request() -> None:
         if request.endpoint not in UNCHECKED_ENDPOINTS:
             hosts.check(request.host)
+        check_query_string(request.environ.get("QUERY_STRING", ""))
 
     app.jinja_env.filters["web_link"] = web_link
     # Every page names the dataset it belongs to, as the dataset's own files say.
     app.context_processor(lambda: {"identity": site.identity})
     app.before_request(site.request_started)  # first: request_ended counts every request out
-    app.before_request(check_host)
+    app.before_request(check_request)
     app.teardown_request(site.request_ended)
     app.after_request(_cors)
     if built_here:  # this process serves (a worker, or any WSGI server): it will not fork
