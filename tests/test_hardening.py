@@ -194,3 +194,109 @@ def test_web_link_refuses_every_other_scheme() -> None:
         "",
     ]:
         assert web_link(url) is None
+
+
+# Query strings, Accept headers, RDF/XML ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query_string", "named"),
+    [
+        ("query=%FF", "'query' is not valid UTF-8 at byte 0"),
+        ("query=ASK%20%7B%7D%C3", "'query' is not valid UTF-8 at byte 6"),
+        ("format=json&query=SELECT%20%2A%20%7B%7D%20%23%E9", "at byte 13"),
+        ("default-graph-uri=urn:%FE&query=ASK%7B%7D", "'default-graph-uri'"),
+    ],
+)
+def test_invalid_utf8_in_a_query_string_is_refused(
+    client: FlaskClient, query_string: str, named: str
+) -> None:
+    response = client.get(f"/sparql?{query_string}")
+    assert response.status_code == 400
+    assert named in response.get_json()["detail"]
+
+
+def test_valid_utf8_in_a_query_string_is_read(client: FlaskClient) -> None:
+    response = client.get(
+        "/sparql?query=SELECT%20%28%22%C3%A9%22%20AS%20%3Fx%29%20%7B%7D",
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["results"]["bindings"][0]["x"]["value"] == "é"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/turtle;q=0.5, " * 21_000,
+        "a" * 400_000,
+        ",".join(["*/*"] * 100_000),
+        ", ".join(["text/turtle"] * 65),
+        'text/turtle;p="' + '\\"' * 200_000 + '"',
+    ],
+)
+def test_a_huge_accept_header_is_refused_at_once(client: FlaskClient, accept: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    response = client.get("/doc/org/sesame", headers={"Accept": accept})
+    assert response.status_code == 400
+    assert "Accept header" in response.get_json()["detail"]
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_huge_accept_encoding_is_disregarded(client: FlaskClient) -> None:
+    import time
+
+    header = "gzip;q=0.5, " * 35_000
+    started = time.perf_counter()
+    for _ in range(5):
+        response = client.get("/doc/org/sesame.ttl", headers={"Accept-Encoding": header})
+        assert response.status_code == 200 and "Content-Encoding" not in response.headers
+    assert time.perf_counter() - started < 0.5  # werkzeug's parser took 0.3 s each
+    zipped = client.get("/doc/org/sesame.ttl", headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    plain = client.get("/doc/org/sesame.ttl", headers={"Accept-Encoding": "gzip;q=0, *"})
+    assert "Content-Encoding" not in plain.headers
+
+
+CONTROL = "CONSTRUCT { <urn:a> <urn:b> ?x } WHERE { BIND(CONCAT('a', CODEPOINT(1), 'b') AS ?x) }"
+
+
+def test_construct_as_rdfxml_refuses_what_xml_cannot_carry(client: FlaskClient) -> None:
+    text = CONTROL.replace("CODEPOINT(1)", '"\\u0001"')
+    response = client.get(
+        "/sparql", query_string={"query": text}, headers={"Accept": "application/rdf+xml"}
+    )
+    assert response.status_code == 406, response.data
+    problem = response.get_json()
+    assert "U+0001" in problem["detail"]
+    assert "text/turtle" in problem["offered"]
+    turtle = client.get("/sparql", query_string={"query": text}, headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+
+
+def test_a_document_as_rdfxml_refuses_what_xml_cannot_carry(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from xml.dom.minidom import parseString
+
+    from leapsld.pipeline import build
+    from leapsld.settings import Settings
+    from leapsld.web import create_app
+
+    (tmp_path / "shapes").mkdir()
+    data = tmp_path / "data.nt"
+    data.write_text(
+        "<https://example.org/z/id/t/bad> <http://www.w3.org/2000/01/rdf-schema#label> "
+        '"tab\\tok, bell\\u0007 not" .\n'
+        "<https://example.org/z/id/t/good> <http://www.w3.org/2000/01/rdf-schema#label> "
+        '"tab\\tand\\nnewline" .\n'
+    )
+    settings = Settings.from_env(
+        {}, root=tmp_path, data=(data,), base_iri="https://example.org/z/", validate=False
+    )
+    client = create_app(settings, dataset=build(settings)).test_client()
+    bad = client.get("/doc/t/bad.rdf")
+    assert bad.status_code == 406 and "U+0007" in bad.get_json()["detail"]
+    good = client.get("/doc/t/good.rdf")
+    assert good.status_code == 200
+    parseString(good.data)
