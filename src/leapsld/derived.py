@@ -146,6 +146,9 @@ def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None
     (pyoxigraph's writer): it scales to millions of triples, which a compaction does not.
     """
     stem = dataset.identity.stem
+    done = existing_dumps(folder, stem=stem)
+    if done is not None:  # written already: read without the lock (a read-only folder works)
+        return done
     with locked(folder):
         done = existing_dumps(folder, stem=stem)
         return done if done is not None else _write_dumps(dataset, folder, stem, yield_to)
@@ -280,6 +283,10 @@ def recorded_statistics(
     """The statistics of this version, computed by one process and recorded in ``folder``
     (beside the dumps) for the others and for the next start."""
     path = folder / STATISTICS
+    try:  # recorded already: read without the lock (a read-only folder works)
+        return Statistics.from_json(path.read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     with locked(folder):
         try:
             return Statistics.from_json(path.read_text())

@@ -148,3 +148,11 @@ class PayloadTooLarge(LeapsError):
 
     http_status = 413
     title = "Payload too large"
+
+
+class StorageError(LeapsError):
+    """The store folder cannot be written or read back: a full disk, a read-only file
+    system, a damaged store that cannot be rebuilt. Exit 2 (1 means "does not conform")."""
+
+    http_status = 503
+    title = "Storage failure"
