@@ -86,6 +86,9 @@ def serve(settings: Settings, prepared: Prepared | None = None) -> None:
     from granian.constants import Interfaces
 
     os.environ.update(settings_env(settings))
+    from .metrics import share_between_workers  # hardening: metrics summed over workers
+
+    share_between_workers()  # hardening: one metrics directory per server run, removed at exit
     dataset = None
     if prepared is not None:
         if prepared.validated:

@@ -17,7 +17,7 @@ from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..pipeline import build
 from ..settings import VALIDATED_ENV, Settings
-from . import meta, resources, sparql, ui
+from . import meta, ops, resources, sparql, ui
 from .errors import register_error_handlers
 from .hosts import UNCHECKED_ENDPOINTS, ForwardedFilter, Hosts
 from .http import check_query_string
@@ -52,9 +52,11 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         proxied = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
         app.wsgi_app = ForwardedFilter(proxied)  # type: ignore[method-assign]  # Flask's middleware idiom
     memo = ResponseMemo(app.wsgi_app, cache=cache, forwarded=settings.trust_proxy)
-    app.wsgi_app = memo  # type: ignore[method-assign]  # Flask's middleware idiom
+    app.extensions["leapsld.memo"] = memo
+    # outermost: every request is counted and timed, replays from the memo included
+    app.wsgi_app = ops.Measured(memo)  # type: ignore[method-assign]  # Flask's middleware idiom
 
-    for module in (resources, sparql, meta, ui):
+    for module in (resources, sparql, meta, ui, ops):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     site = app.extensions["leapsld"]
@@ -68,7 +70,8 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     app.jinja_env.filters["web_link"] = web_link
     # Every page names the dataset it belongs to, as the dataset's own files say.
     app.context_processor(lambda: {"identity": site.identity})
-    app.before_request(site.request_started)  # first: request_ended counts every request out
+    app.before_request(ops.name_route)
+    app.before_request(site.request_started)  # before any check: request_ended counts it out
     app.before_request(check_request)
     app.teardown_request(site.request_ended)
     app.after_request(_cors)
@@ -90,7 +93,10 @@ def warm(app: Flask) -> None:
         "text/tab-separated-values",
     ):
         client.get(
-            "/sparql", query_string={"query": WARM_SELECT}, headers={"Accept": accept}
+            "/sparql",
+            query_string={"query": WARM_SELECT},
+            headers={"Accept": accept},
+            environ_base={ops.UNCOUNTED: True},
         ).close()
     for accept in (
         "text/turtle",
@@ -99,7 +105,10 @@ def warm(app: Flask) -> None:
         "application/rdf+xml",
     ):
         client.get(
-            "/sparql", query_string={"query": WARM_CONSTRUCT}, headers={"Accept": accept}
+            "/sparql",
+            query_string={"query": WARM_CONSTRUCT},
+            headers={"Accept": accept},
+            environ_base={ops.UNCOUNTED: True},
         ).close()
 
 
