@@ -10,8 +10,10 @@ from leapsld.web.memo import ResponseMemo
 
 @pytest.fixture()
 def fresh(dataset):  # type: ignore[no-untyped-def]
-    app = create_app(dataset.settings, dataset=dataset)
-    memo = app.wsgi_app
+    app = create_app(
+        dataset.settings.replace(allowed_hosts="localhost, other.example"), dataset=dataset
+    )
+    memo = app.extensions["leapsld.memo"]
     assert isinstance(memo, ResponseMemo)
     return app.test_client(), memo
 
@@ -74,7 +76,7 @@ def test_forwarded_headers_are_keyed_only_behind_a_trusted_proxy(fresh) -> None:
 
 def test_documents_and_replays_share_one_bounded_cache(dataset) -> None:  # type: ignore[no-untyped-def]
     app = create_app(dataset.settings, dataset=dataset)
-    memo = app.wsgi_app
+    memo = app.extensions["leapsld.memo"]
     assert isinstance(memo, ResponseMemo)
     assert memo.cache is app.extensions["leapsld"].cache
     memo.cache.max_bytes, memo.cache.max_entry = 400_000, 100_000

@@ -71,7 +71,11 @@ def test_void_describes_the_dataset(client, dataset, path: str) -> None:  # type
     assert int(entities) == len(described)
 
 
-def test_void_links_follow_the_origin(client) -> None:  # type: ignore[no-untyped-def]
+def test_void_links_follow_the_origin(dataset) -> None:  # type: ignore[no-untyped-def]
+    from leapsld.web import create_app
+
+    settings = dataset.settings.replace(allowed_hosts="data.example.org")
+    client = create_app(settings, dataset=dataset).test_client()
     response = client.get("/void.ttl", base_url="http://data.example.org:8080")
     graph = turtle(response)
     assert objects(graph, VOID + "sparqlEndpoint") == {"http://data.example.org:8080/sparql"}
@@ -158,7 +162,8 @@ def test_reverse_proxy_headers_are_honoured_only_when_trusted(dataset) -> None: 
         "X-Forwarded-Host": "data.example.org",
         "X-Forwarded-Prefix": "/leaps",
     }
-    trusted = create_app(dataset.settings.replace(trust_proxy=True), dataset=dataset).test_client()
+    settings = dataset.settings.replace(trust_proxy=True, allowed_hosts="data.example.org")
+    trusted = create_app(settings, dataset=dataset).test_client()
     response = trusted.get("/id/org/sesame", headers=headers)
     assert response.headers["Location"] == "https://data.example.org/leaps/doc/org/sesame"
     untrusted = create_app(dataset.settings, dataset=dataset).test_client()

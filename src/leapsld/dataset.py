@@ -195,6 +195,10 @@ class Manifest:
     built: datetime
     data: list[SourceFile]
     shapes: list[SourceFile]
+    #: How many quads the store holds, and each of its files' size and SHA-256 (None in
+    #: manifests written before they were recorded): checked before a store is reused.
+    quads: int | None = None
+    files: dict[str, tuple[int, str]] | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -206,6 +210,8 @@ class Manifest:
                 "built": self.built.isoformat(),
                 "data": [_file_to_json(f) for f in self.data],
                 "shapes": [_file_to_json(f) for f in self.shapes],
+                "quads": self.quads,
+                "files": self.files,
             },
             indent=2,
         )
@@ -223,8 +229,12 @@ class Manifest:
                 datetime.fromisoformat(raw["built"]),
                 [_file_from_json(f) for f in raw["data"]],
                 [_file_from_json(f) for f in raw["shapes"]],
+                None if raw.get("quads") is None else int(raw["quads"]),
+                None
+                if raw.get("files") is None
+                else {str(k): (int(v[0]), str(v[1])) for k, v in raw["files"].items()},
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
 
 
@@ -259,3 +269,20 @@ def _file_from_json(f: _FileEntry) -> SourceFile:
         rdf_format,
         tuple(str(g) for g in f["graphs"]),
     )
+
+
+#: Files of a RocksDB folder that change without its data changing (its log, its lock).
+_VOLATILE = ("LOG", "LOCK")
+
+
+def store_files(folder: Path) -> dict[str, tuple[int, str]]:
+    """Each file of an on-disk store with its size and SHA-256, for its manifest: a store
+    opened read-only never changes them, so any difference later is damage."""
+    found: dict[str, tuple[int, str]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(_VOLATILE) or not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        found[path.name] = (path.stat().st_size, digest)
+    return found

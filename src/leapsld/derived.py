@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar, cast
@@ -29,6 +29,7 @@ import pyoxigraph
 
 from .atomic import locked, write_atomically
 from .dataset import Dataset, derived_folder
+from .describe import suggestion_index
 from .errors import Busy, LeapsError
 from .formats import Format, by_name
 from .identity import DEFAULT_STEM
@@ -168,6 +169,9 @@ def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None
     (pyoxigraph's writer): it scales to millions of triples, which a compaction does not.
     """
     stem = dataset.identity.stem
+    done = existing_dumps(folder, stem=stem)
+    if done is not None:  # written already: read without the lock (a read-only folder works)
+        return done
     with locked(folder):
         done = existing_dumps(folder, stem=stem)
         return done if done is not None else _write_dumps(dataset, folder, stem, yield_to)
@@ -317,6 +321,10 @@ def recorded_statistics(
     """The statistics of this version, computed by one process and recorded in ``folder``
     (beside the dumps) for the others and for the next start."""
     path = folder / STATISTICS
+    try:  # recorded already: read without the lock (a read-only folder works)
+        return Statistics.from_json(path.read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     with locked(folder):
         try:
             return Statistics.from_json(path.read_text())
@@ -341,6 +349,8 @@ def _namespace(iri: str) -> str:
 
 #: How long a request for the dumps (or VoID, which lists them) waits for them to be written.
 WAIT = 30.0
+#: How long a 404 waits for the suggestion index (then it answers without suggestions).
+SUGGESTIONS_WAIT = 1.0
 
 
 class Activity:
@@ -384,6 +394,8 @@ class Derived:
         self.folder = self._folder()
         self._dumps: list[Dump] | None = existing_dumps(self.folder, stem=dataset.identity.stem)
         self._stats: Statistics | None = None
+        self._index: Mapping[str, tuple[str, ...]] = {}
+        self._index_ready = threading.Event()
         self._dumps_ready = threading.Event()
         self._stats_ready = threading.Event()
         self._error: BaseException | None = None
@@ -420,6 +432,13 @@ class Derived:
 
     def _make(self) -> None:
         try:
+            base = self.dataset.settings.base_iri
+            self._index = suggestion_index(self.dataset.store, f"{base}id/")
+        except Exception:  # noqa: BLE001 - a 404 without suggestions is still a 404
+            self._index = {}
+        finally:
+            self._index_ready.set()
+        try:
             busy = self.activity.busy
             self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
             self._stats_ready.set()
@@ -431,6 +450,24 @@ class Derived:
             self._stats_ready.set()
             self._dumps_ready.set()
             release_free_memory()
+
+    @property
+    def suggestions(self) -> Mapping[str, tuple[str, ...]]:
+        """Some resources of each kind (``describe.suggestion_index``), made once in the
+        background; empty while it is made (a 404 waits for it ``SUGGESTIONS_WAIT`` at most)."""
+        self.start()
+        self.activity.wait(self._index_ready, SUGGESTIONS_WAIT)
+        return self._index
+
+    def readiness(self) -> dict[str, bool]:
+        """What is made already, without waiting: each part and whether it is ready (a part
+        that failed counts as not ready)."""
+        failed = self._error is not None
+        return {
+            "suggestions": self._index_ready.is_set(),
+            "statistics": self._stats_ready.is_set() and self._stats is not None,
+            "dumps": self._dumps_ready.is_set() and not failed and self._dumps is not None,
+        }
 
     @property
     def dumps(self) -> list[Dump]:

@@ -7,7 +7,8 @@ millions of incoming links still answers quickly).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph
@@ -23,8 +24,13 @@ _TYPE = pyoxigraph.NamedNode(RDF_TYPE)
 
 
 def exists(store: Store, iri: str) -> bool:
-    """True when the store has any triple about ``iri`` as subject."""
-    return next(iter(store.quads(pyoxigraph.NamedNode(iri))), None) is not None
+    """True when the store has any triple about ``iri`` as subject (never, for a text that
+    is not an IRI)."""
+    try:
+        node = pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return next(iter(store.quads(node)), None) is not None
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,10 @@ def describe(
         NotFound: the store says nothing about ``iri`` as a subject, or ``page`` is past the
             last page of inverse links.
     """
-    node = pyoxigraph.NamedNode(iri)
+    try:
+        node = pyoxigraph.NamedNode(iri)
+    except ValueError:
+        raise NotFound(f"{iri!r} is not an IRI") from None
     triples: dict[pyoxigraph.Triple, None] = {}
     linked: dict[pyoxigraph.NamedNode, None] = {}
 
@@ -117,3 +126,54 @@ def known_under(store: Store, prefix: str, *, limit: int = 20) -> list[str]:
         store, text, max_rows=limit, substitutions={"prefix": pyoxigraph.Literal(prefix)}
     )
     return [str(getattr(row[0], "value", "")) for row in outcome.rows]
+
+
+#: How many resources of each kind a 404 suggests, and how many kinds an index keeps.
+PER_KIND = 20
+MAX_KINDS = 2_000
+
+
+def kind_of(local: str) -> str:
+    """The kind of a local name under ``id/``: its first segment (``org`` for ``org/esrf``),
+    or ``""`` for a name with no segment of its own.
+
+    >>> kind_of("org/esrf"), kind_of("esrf")
+    ('org', '')
+    """
+    head, slash, _ = local.partition("/")
+    return head if slash else ""
+
+
+def suggestion_index(
+    store: Store, prefix: str, *, per_kind: int = PER_KIND, max_kinds: int = MAX_KINDS
+) -> Mapping[str, tuple[str, ...]]:
+    """The first ``per_kind`` IRIs (in code-point order) of each kind described under
+    ``prefix``, for 404s that say where to look instead.
+
+    One pass over the described subjects, made once per dataset version: a 404 then costs
+    a dictionary lookup, whatever kind the request names. At most ``max_kinds`` kinds are
+    kept, so the index is bounded by the data's shape, never by requests.
+    """
+    rows = store.query(
+        # ?prefix is bound, not spliced; pyoxigraph substitutes only projected variables
+        "SELECT DISTINCT ?s ?prefix WHERE { ?s ?p ?o "
+        "FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?prefix)) }",
+        substitutions={"prefix": pyoxigraph.Literal(prefix)},
+    )
+    assert isinstance(rows, pyoxigraph.QuerySolutions)
+    kinds: dict[str, list[str]] = {}
+    for row in rows:
+        subject = row[0]
+        if not isinstance(subject, pyoxigraph.NamedNode):
+            continue
+        iri = subject.value
+        kind = kind_of(iri[len(prefix) :])
+        known = kinds.get(kind)
+        if known is None:
+            if len(kinds) >= max_kinds:
+                continue
+            known = kinds[kind] = []
+        if len(known) < per_kind or iri < known[-1]:
+            bisect.insort(known, iri)
+            del known[per_kind:]
+    return {kind: tuple(iris) for kind, iris in kinds.items()}

@@ -154,3 +154,11 @@ class CannotListen(LeapsError):
     """The server cannot have its address and port: in use, forbidden or not on this machine."""
 
     title = "Cannot listen"
+
+
+class StorageError(LeapsError):
+    """The store folder cannot be written or read back: a full disk, a read-only file
+    system, a damaged store that cannot be rebuilt. Exit 2 (1 means "does not conform")."""
+
+    http_status = 503
+    title = "Storage failure"

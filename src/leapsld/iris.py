@@ -7,7 +7,10 @@ rewritten here and nowhere else.
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import quote
+
+import pyoxigraph
 
 
 def iri_for_path(base_iri: str, path: str) -> str:
@@ -54,3 +57,29 @@ def local_url(origin: str, base_iri: str, iri: str) -> str:
     if path is None:
         return iri
     return origin.rstrip("/") + quote(document_path(path), safe="/#:@!$&'()*+,;=-._~%")
+
+
+def iri_problem(iri: str) -> str | None:
+    """Why ``iri`` is not an IRI (RFC 3987, as the engine reads it), or None when it is one.
+
+    A request path can hold what no IRI may (a space, ``<``, a control character, a lone
+    ``%``): such a path names nothing here, and the engine must never be asked about it.
+
+    >>> iri_problem("https://example.org/zoo/id/animal/ada") is None
+    True
+    >>> iri_problem("https://example.org/zoo/id/a b")
+    'U+0020 (SPACE) cannot appear in an IRI'
+    """
+    for char in iri:
+        if char in _NEVER or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+            name = unicodedata.name(char, "a control character")
+            return f"U+{ord(char):04X} ({name}) cannot appear in an IRI"
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+#: Printable characters RFC 3987 allows nowhere in an IRI.
+_NEVER = frozenset(' <>"{}|\\^`')

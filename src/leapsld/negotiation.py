@@ -25,6 +25,8 @@ _QVALUE = re.compile(r"^(?:0?\.\d{1,3}|0|1(?:\.0{0,3})?)$")
 #: and the JSON-LD offer can produce any profile).
 _NEUTRAL_PARAMS = {"charset", "profile"}
 MAX_ACCEPT_LENGTH = 4096
+#: Most media ranges one Accept header may list (browsers send about six).
+MAX_MEDIA_RANGES = 64
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,14 @@ def parse_accept(header: str) -> list[MediaRange]:
     """
     if len(header) > MAX_ACCEPT_LENGTH:
         raise BadRequest(f"Accept header longer than {MAX_ACCEPT_LENGTH} characters")
+    entries = _split(header, ",")
+    if len(entries) > MAX_MEDIA_RANGES:
+        raise BadRequest(
+            f"Accept header lists {len(entries)} media ranges; at most {MAX_MEDIA_RANGES}"
+        )
     ranges: list[MediaRange] = []
     problems: list[str] = []
-    for position, entry in enumerate(_split(header, ","), start=1):
+    for position, entry in enumerate(entries, start=1):
         if not entry.strip():
             continue
         try:
@@ -205,3 +212,31 @@ def _quality(ranges: list[MediaRange], offer: Format) -> tuple[float, int, dict[
     profiled = [rng for rng in best if rng.q > 0 and "profile" in rng.params]
     params = {"profile": max(profiled, key=lambda r: r.q).params["profile"]} if profiled else {}
     return q, top, params
+
+
+def accepts_encoding(header: str | None, coding: str) -> bool:
+    """Whether an Accept-Encoding header accepts ``coding`` (RFC 9110 §12.5.3), read in
+    linear time; a header longer than ``MAX_ACCEPT_LENGTH`` is disregarded (the identity
+    coding is always acceptable, so nothing is refused).
+
+    >>> accepts_encoding("gzip, deflate;q=0.5", "gzip"), accepts_encoding("*;q=0", "gzip")
+    (True, False)
+    """
+    if not header or len(header) > MAX_ACCEPT_LENGTH:
+        return False
+    named: float | None = None
+    anything: float | None = None
+    for entry in header.split(",")[:MAX_MEDIA_RANGES]:
+        name, *params = (part.strip() for part in entry.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                q = float(value) if _QVALUE.match(value.strip()) else 0.0
+        name = name.lower()
+        if name == coding:
+            named = q if named is None else max(named, q)
+        elif name == "*":
+            anything = q if anything is None else max(anything, q)
+    chosen = named if named is not None else anything
+    return chosen is not None and chosen > 0

@@ -8,6 +8,9 @@ build never replaces a good one.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import logging
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +25,11 @@ from .dataset import (
     Manifest,
     fingerprint,
     modified_date,
+    store_files,
     version_folder,
 )
 from .derived import recorded_statistics, write_dumps
-from .errors import LoadError, ShapesViolation
+from .errors import LoadError, ShapesViolation, StorageError
 from .identity import DESCRIPTION_FILE, QUERIES_FOLDER, VIEWS_FILE, Identity, read_identity
 from .inference import infer
 from .loading import RawFile, find_files, load_raw, read_files
@@ -70,12 +74,7 @@ def build(
     )
     version = fingerprint(settings, data, shapes, identity, modified)
     if settings.store != "memory":
-        with locked(Path(settings.store)):
-            remove_abandoned_staging(Path(settings.store))
-            reused = _reuse(settings, identity, version, modified, check, shapes)
-            if reused is not None:
-                return reused
-            return _build_on_disk(settings, identity, data, shapes, version, modified, check)
+        return _on_disk(settings, identity, data, shapes, version, modified, check)
     dataset = _build_into(
         OxigraphStore(), settings, identity, data, shapes, version, modified, check
     )
@@ -150,6 +149,67 @@ def _raise_unless_conforms(dataset: Dataset) -> None:
 
 # On-disk stores -----------------------------------------------------------------------------
 
+log = logging.getLogger("leapsld")
+
+
+class Damaged(Exception):
+    """A version's store does not match its manifest (or cannot be opened)."""
+
+
+def _on_disk(
+    settings: Settings,
+    identity: Identity,
+    data: list[RawFile],
+    shapes: list[RawFile],
+    version: str,
+    modified: datetime | None,
+    check: bool,
+) -> Dataset:
+    """The on-disk store of ``version``: reused when it is complete and intact, else built.
+
+    A complete version is reused without taking the folder's lock: its folder appears whole
+    (renamed into place, manifest written last), so a store on a read-only file system is
+    served without writing anything. A damaged one is rebuilt from the files.
+
+    Raises:
+        StorageError: the folder cannot be written (a full disk, a read-only file system),
+            or the store is damaged and cannot be rebuilt.
+    """
+    folder = version_folder(settings, version)
+    damage: Damaged | None = None
+    try:
+        reused = _reuse(settings, identity, version, modified, check, shapes)
+        if reused is not None:
+            if any(Path(settings.store).glob("*.building")):
+                # leftovers of interrupted builds: removed under the lock, when it can be had
+                # (a read-only store keeps them, and is served all the same)
+                with contextlib.suppress(OSError), locked(Path(settings.store)):
+                    remove_abandoned_staging(Path(settings.store))
+            return reused
+    except Damaged as exc:
+        damage = exc
+    try:
+        with locked(Path(settings.store)):
+            remove_abandoned_staging(Path(settings.store))
+            try:  # another process may have built (or rebuilt) it meanwhile
+                reused = _reuse(settings, identity, version, modified, check, shapes)
+                if reused is not None:
+                    return reused
+            except Damaged as exc:
+                damage = exc
+            if damage is not None:
+                log.warning("rebuilding the store of version %s: %s", version, damage)
+            return _build_on_disk(settings, identity, data, shapes, version, modified, check)
+    except OSError as exc:
+        where = exc.filename or folder
+        problem = exc.strerror or str(exc)
+        if damage is not None:
+            raise StorageError(
+                f"the store in {folder} is damaged ({damage}) and cannot be rebuilt: "
+                f"{where}: {problem}"
+            ) from None
+        raise StorageError(f"cannot write the store: {where}: {problem}") from None
+
 
 def remove_abandoned_staging(store: Path) -> list[Path]:
     """Remove the staging folders (``<version>.building``) that interrupted builds left behind;
@@ -181,11 +241,12 @@ def _reuse(
     manifest = Manifest.read(folder)
     if manifest is None or manifest.version != version or (check and not manifest.validated):
         return None
+    store = _open_intact(folder / "store", manifest)
     shapes_store = OxigraphStore()
     load_raw(shapes, shapes_store, base_iri=settings.base_iri, root=settings.root)
     dataset = Dataset(
         settings,
-        OxigraphStore(folder / "store", read_only=True),
+        store,
         manifest.data,
         manifest.shapes,
         version,
@@ -199,6 +260,39 @@ def _reuse(
     if check and not dataset.conforms:
         return None
     return dataset
+
+
+def _open_intact(path: Path, manifest: Manifest) -> OxigraphStore:
+    """Open a version's store read-only, once its files match what its manifest recorded
+    (sizes and SHA-256, then the count of quads): half a store is never served.
+
+    Raises:
+        Damaged: a file is missing, changed or unreadable, the engine refuses to open the
+            store, or it holds another number of quads.
+    """
+    if manifest.files is not None:
+        try:
+            found = store_files(path)
+        except OSError as exc:
+            raise Damaged(f"its files cannot be read: {exc.strerror or exc}") from None
+        for name in sorted(set(manifest.files) | set(found)):
+            if manifest.files.get(name) != found.get(name):
+                what = (
+                    "missing"
+                    if name not in found
+                    else "unexpected"
+                    if name not in manifest.files
+                    else "changed"
+                )
+                raise Damaged(f"its file {name} is {what}")
+    try:
+        store = OxigraphStore(path, read_only=True)
+        count = len(store)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise Damaged(f"the engine cannot open it: {exc}") from None
+    if manifest.quads is not None and count != manifest.quads:
+        raise Damaged(f"it holds {count} quads, its manifest says {manifest.quads}")
+    return store
 
 
 def _build_on_disk(
@@ -248,14 +342,19 @@ def _build_on_disk(
         store.bulk_load(quads, format=pyoxigraph.RdfFormat.N_QUADS)
         quads.unlink()
         store.flush()
+        manifest = dataclasses.replace(manifest, quads=len(store))
+        del store  # closed: its files are final
+        manifest = dataclasses.replace(manifest, files=store_files(staging / "store"))
         (staging / MANIFEST).write_text(manifest.to_json())
-        del store
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    reused = _reuse(settings, identity, version, modified, check, shapes)
+    try:
+        reused = _reuse(settings, identity, version, modified, check, shapes)
+    except Damaged as exc:
+        raise StorageError(f"the store just built in {folder} cannot be read back: {exc}") from None
     if reused is None:
         raise LoadError(f"the store just built in {folder} cannot be opened again")
     reused.reused = False

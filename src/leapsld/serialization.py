@@ -18,7 +18,7 @@ import pyoxigraph
 from pyld import jsonld
 
 from .errors import NotAcceptable, UnsupportedFormat
-from .formats import RDF_KINDS, Format
+from .formats import RDF_KINDS, Format, of_kind
 from .query import QueryOutcome
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -67,8 +67,42 @@ def serialize_graph(
         ]
     else:
         items = as_triples(triples)
+    if fmt.rdf_format == pyoxigraph.RdfFormat.RDF_XML:
+        _refuse_what_xml_cannot_carry(items)
     use_prefixes = used_prefixes(items, prefixes or {}) if fmt.prefixes else None
     return _serialized(items, fmt.rdf_format, prefixes=use_prefixes)
+
+
+def _refuse_what_xml_cannot_carry(items: Iterable[pyoxigraph.Triple | pyoxigraph.Quad]) -> None:
+    """Raise ``NotAcceptable`` when a term holds a character XML 1.0 cannot carry (U+0000 to
+    U+001F but tab, LF and CR; U+FFFE, U+FFFF): pyoxigraph's RDF/XML writer would write it
+    as it is, and no XML parser reads the result."""
+
+    def check(term: object) -> None:
+        if isinstance(term, pyoxigraph.Triple):
+            check(term.subject)
+            check(term.predicate)
+            check(term.object)
+            return
+        text = getattr(term, "value", "")
+        bad = _XML_FORBIDDEN.search(text) if isinstance(text, str) else None
+        if bad:
+            raise NotAcceptable(
+                f"a term holds U+{ord(bad.group()):04X}, which XML 1.0 cannot carry; "
+                "ask for Turtle, N-Triples or JSON-LD",
+                offered=[
+                    f.media_type
+                    for f in of_kind("graph")
+                    if f.rdf_format != pyoxigraph.RdfFormat.RDF_XML
+                ],
+            )
+        if isinstance(term, pyoxigraph.Literal):
+            check(term.datatype)
+
+    for item in items:
+        check(item.subject)
+        check(item.predicate)
+        check(item.object)
 
 
 def _serialized(

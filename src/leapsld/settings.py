@@ -93,6 +93,11 @@ class Settings:
     reuse_port: bool = _setting(
         False, "Share the port with another server that asks the same (SO_REUSEPORT)."
     )
+    allowed_hosts: str = _setting(
+        "",
+        "Hosts the server answers for, comma-separated ('.example.org' with subdomains, '*' any;"
+        " default: the bound address, localhost and the base IRI's host).",
+    )
 
     def __post_init__(self) -> None:
         if self.root is None:
@@ -169,6 +174,7 @@ class SettingsChanges(TypedDict, total=False):
     access_log: bool | None
     watch: bool | None
     reuse_port: bool | None
+    allowed_hosts: str | None
 
 
 def _coerce(name: str, raw: str, default: object) -> object:

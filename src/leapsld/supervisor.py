@@ -31,6 +31,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import metrics
 from .listener import bind
 from .serving import STOP_TIMEOUT, log, run_generation
 from .settings import Settings
@@ -89,6 +90,10 @@ class Supervisor:
         )
         remove_stale_scratch()
         self.scratch = Path(tempfile.mkdtemp(prefix=f"leapsld-serve-{os.getpid()}-"))
+        # One metrics directory for every process of this run, gone with the scratch folder
+        # (unless the operator named one).
+        os.environ.setdefault(metrics.DIRECTORY_ENV, str(self.scratch / "metrics"))
+        metrics.share_between_workers()
         wake, writer = os.pipe()
         os.set_blocking(writer, False)
         os.set_blocking(wake, False)

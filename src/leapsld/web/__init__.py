@@ -17,9 +17,12 @@ from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..pipeline import build
 from ..settings import VALIDATED_ENV, Settings
-from . import meta, resources, sparql, ui
+from . import meta, ops, resources, sparql, ui
 from .errors import register_error_handlers
+from .hosts import UNCHECKED_ENDPOINTS, ForwardedFilter, Hosts
+from .http import check_query_string
 from .memo import ResponseMemo
+from .pages import web_link
 from .site import Site
 
 #: The application ``create_app`` makes, for modules outside the web layer to name its type.
@@ -47,17 +50,29 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     app.extensions["leapsld"] = Site(dataset, settings, cache=cache)
     if settings.trust_proxy:
         proxied = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
-        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's middleware idiom
+        app.wsgi_app = ForwardedFilter(proxied)  # type: ignore[method-assign]  # Flask's middleware idiom
     memo = ResponseMemo(app.wsgi_app, cache=cache, forwarded=settings.trust_proxy)
-    app.wsgi_app = memo  # type: ignore[method-assign]  # Flask's middleware idiom
+    app.extensions["leapsld.memo"] = memo
+    # outermost: every request is counted and timed, replays from the memo included
+    app.wsgi_app = ops.Measured(memo)  # type: ignore[method-assign]  # Flask's middleware idiom
 
-    for module in (resources, sparql, meta, ui):
+    for module in (resources, sparql, meta, ui, ops):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     site = app.extensions["leapsld"]
+    hosts = Hosts(settings)
+
+    def check_request() -> None:
+        if request.endpoint not in UNCHECKED_ENDPOINTS:
+            hosts.check(request.host)
+        check_query_string(request.environ.get("QUERY_STRING", ""))
+
+    app.jinja_env.filters["web_link"] = web_link
     # Every page names the dataset it belongs to, as the dataset's own files say.
     app.context_processor(lambda: {"identity": site.identity})
-    app.before_request(site.request_started)
+    app.before_request(ops.name_route)
+    app.before_request(site.request_started)  # before any check: request_ended counts it out
+    app.before_request(check_request)
     app.teardown_request(site.request_ended)
     app.after_request(_cors)
     if built_here:  # this process serves (a worker, or any WSGI server): it will not fork
@@ -78,7 +93,10 @@ def warm(app: Flask) -> None:
         "text/tab-separated-values",
     ):
         client.get(
-            "/sparql", query_string={"query": WARM_SELECT}, headers={"Accept": accept}
+            "/sparql",
+            query_string={"query": WARM_SELECT},
+            headers={"Accept": accept},
+            environ_base={ops.UNCOUNTED: True},
         ).close()
     for accept in (
         "text/turtle",
@@ -87,7 +105,10 @@ def warm(app: Flask) -> None:
         "application/rdf+xml",
     ):
         client.get(
-            "/sparql", query_string={"query": WARM_CONSTRUCT}, headers={"Accept": accept}
+            "/sparql",
+            query_string={"query": WARM_CONSTRUCT},
+            headers={"Accept": accept},
+            environ_base={ops.UNCOUNTED: True},
         ).close()
 
 

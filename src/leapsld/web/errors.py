@@ -11,6 +11,7 @@ import json
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .. import metrics
 from ..errors import LeapsError, NotAcceptable, QueryTimeout
 from ..formats import of_kind
 from ..negotiation import negotiate
@@ -54,6 +55,7 @@ def _leaps_error(exc: LeapsError) -> Response:
     if isinstance(exc, NotAcceptable):
         response.headers["Vary"] = "Accept"
     if isinstance(exc, QueryTimeout):
+        metrics.QUERY_TIMEOUTS.inc()
         response.headers["Retry-After"] = "5"
     return response
 

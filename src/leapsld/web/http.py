@@ -3,21 +3,53 @@ responses with Link alternates, ETag, Last-Modified, conditional GET, gzip and c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pyoxigraph
 from flask import Blueprint, Response, request
 
-from ..errors import NotAcceptable
+from ..errors import BadRequest, NotAcceptable
 from ..formats import Format, among
-from ..negotiation import Negotiated, negotiate
+from ..negotiation import Negotiated, accepts_encoding, negotiate
 from ..serialization import JSONLD_PROFILES, jsonld_profile
 from .memo import MEMO_FLAG
 from .site import GZIP_MIN_BYTES, Body, Site
 
 CACHE_CONTROL = "public, max-age=300"
+_HIGH_ESCAPE = re.compile(r"%[89A-Fa-f][0-9A-Fa-f]")
+
+
+def check_query_string(raw: str) -> None:
+    """Refuse a query string that is not UTF-8 once its escapes are decoded.
+
+    werkzeug replaces such bytes with U+FFFD, so ``/sparql?query=%FF`` would run another
+    query than the one sent. ``raw`` is the WSGI ``QUERY_STRING`` (bytes as Latin-1).
+
+    >>> check_query_string("query=ASK%20%7B%7D&format=json")
+    >>> check_query_string("format=json&query=AS%FFK")
+    Traceback (most recent call last):
+    leapsld.errors.BadRequest: the query string parameter 'query' is not valid UTF-8 at byte 2 of its value
+    """
+    if raw.isascii() and not _HIGH_ESCAPE.search(raw):
+        return
+    for pair in raw.split("&"):
+        name, _, value = pair.partition("=")
+        decoded_name = unquote_to_bytes(name.replace("+", " ").encode("latin-1"))
+        shown = decoded_name.decode("utf-8", "replace")[:100]
+        for what, part in (("name", decoded_name), ("value", None)):
+            if part is None:
+                part = unquote_to_bytes(value.replace("+", " ").encode("latin-1"))
+            try:
+                part.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadRequest(
+                    f"the query string parameter {shown!r} is not valid UTF-8 at byte "
+                    f"{exc.start} of its {what}"
+                ) from None
 
 
 def origin() -> str:
@@ -127,7 +159,9 @@ def document(
     only on the dataset version and the request headers the memo keys on).
     """
     data, etag = body.data, body.etag
-    use_gzip = len(data) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0
+    use_gzip = len(data) >= GZIP_MIN_BYTES and accepts_encoding(
+        request.headers.get("Accept-Encoding"), "gzip"
+    )
     if use_gzip:
         data, etag = body.gzipped(), etag + "-gzip"
     response = Response(data, content_type=body.content_type or fmt.content_type)

@@ -19,6 +19,8 @@ from ..cache import BoundedCache
 
 #: Set by a view in ``request.environ`` when its answer may be replayed for the same key.
 MEMO_FLAG = "leapsld.memoizable"
+#: The route (view name) that answered, in ``environ``: kept with a replay, for the counters.
+ENDPOINT_KEY = "leapsld.endpoint"
 
 _CONDITIONAL = (
     "HTTP_IF_NONE_MATCH",
@@ -69,9 +71,10 @@ class Replay:
     status: str
     headers: list[tuple[str, str]]
     body: bytes
+    endpoint: str = ""
 
     def __len__(self) -> int:
-        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + len(self.endpoint)
 
 
 class ResponseMemo:
@@ -104,6 +107,7 @@ class ResponseMemo:
             return self.app(environ, start_response)
         hit = self.cache.get(key)
         if isinstance(hit, Replay):
+            environ[ENDPOINT_KEY] = hit.endpoint
             start_response(hit.status, [*hit.headers, ("Date", _now())])
             return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [hit.body]
         captured: list[tuple[str, list[tuple[str, str]]]] = []
@@ -128,7 +132,8 @@ class ResponseMemo:
                 close()
         status, headers = captured[-1]
         headers = [(k, v) for k, v in headers if k.lower() != "date"]
-        self.cache.put(key, Replay(status, headers, body))
+        endpoint = str(environ.get(ENDPOINT_KEY, ""))
+        self.cache.put(key, Replay(status, headers, body, endpoint))
         return [body]
 
     def __len__(self) -> int:

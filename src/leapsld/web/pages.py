@@ -33,6 +33,25 @@ class ResourceView:
     inverse: list[tuple[Term, list[Term]]] = field(default_factory=list)
 
 
+#: The schemes a page links to; any other IRI (``javascript:``, ``data:``) is shown as text.
+WEB_SCHEMES = ("http", "https", "mailto")
+
+
+def web_link(url: object) -> str | None:
+    """``url`` when a page may link to it (http, https or mailto), else None.
+
+    >>> web_link("https://example.org/licence"), web_link(" JavaScript:alert(1)")
+    ('https://example.org/licence', None)
+    """
+    text = str(url or "").strip()
+    scheme, colon, _ = text.partition(":")
+    if not colon or scheme.lower() not in WEB_SCHEMES:
+        return None
+    if any(ord(c) <= 0x20 or c in '<>"' for c in text):
+        return None
+    return text
+
+
 _LABEL_RANK = {p: i for i, p in enumerate(LABEL_PREDICATES)}
 
 
@@ -57,10 +76,9 @@ class Labeller:
     def term(self, node: object) -> Term:
         if isinstance(node, pyoxigraph.NamedNode):
             text = self.labels.get(node) or short(node, self.prefixes)
-            href = local_url(self.origin, self.base, node.value)
             # only web links become links: a javascript: or data: IRI in the data stays text
-            web = href.lower().startswith(("http://", "https://"))
-            return Term(text, href if web else None, None, node.value)
+            href = web_link(local_url(self.origin, self.base, node.value))
+            return Term(text, href, None, node.value)
         if isinstance(node, pyoxigraph.Literal):
             hint = node.language or short(node.datatype, self.prefixes)
             return Term(node.value, None, None if hint == "xsd:string" else hint)

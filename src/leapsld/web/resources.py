@@ -11,10 +11,10 @@ import pyoxigraph
 from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..describe import exists
+from ..describe import exists, kind_of
 from ..errors import BadRequest, NotFound
 from ..formats import by_suffix, of_kind
-from ..iris import iri_for_path, local_url
+from ..iris import iri_for_path, iri_problem, local_url
 from ..namespaces import RDF_TYPE
 from ..publish import HYDRA
 from ..reference import has_version, ontology_reference
@@ -35,7 +35,7 @@ def thing(rest: str) -> BaseResponse:
     """A thing is not a document: 303 See Other to the document that describes it."""
     name, suffix = DOCUMENT.split(rest)
     s = current_site()
-    if not exists(s.dataset.store, iri_for_path(s.base, f"id/{name}")):
+    if not exists(s.dataset.store, _iri(s, f"id/{name}")):
         raise _not_found(s, name)
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
     response.headers["Cache-Control"] = CACHE_CONTROL
@@ -47,7 +47,7 @@ def doc(rest: str) -> Response:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    if not exists(s.dataset.store, iri_for_path(s.base, f"id/{name}")):
+    if not exists(s.dataset.store, _iri(s, f"id/{name}")):
         raise _not_found(s, name)
     return _description(
         s,
@@ -56,6 +56,16 @@ def doc(rest: str) -> Response:
         suffix,
         links=[f'<{origin()}/id/{name}>; rel="describes"'],
     )
+
+
+def _iri(s: Site, local: str) -> str:
+    """The IRI a request path stands for; a path no IRI can have names nothing (404), and
+    the engine is never asked about it."""
+    iri = iri_for_path(s.base, local)
+    problem = iri_problem(iri)
+    if problem is not None:
+        raise NotFound(f"no resource has this IRI: {problem}; see {origin()}/")
+    return iri
 
 
 def _description(
@@ -116,9 +126,10 @@ _N = pyoxigraph.NamedNode
 
 def _not_found(s: Site, name: str) -> NotFound:
     """A 404 that says what is known instead: things of the same kind, and where to search."""
-    kind = name.split("/", 1)[0]
-    known = [local_url(origin(), s.base, iri) for iri in s.suggestions(kind)]
-    hint = f" Known {kind} resources include: {', '.join(known)}." if known else ""
+    kind = kind_of(name)
+    found = s.suggestions(kind) if kind else s.suggestions(name) or s.suggestions("")
+    known = [local_url(origin(), s.base, iri) for iri in found]
+    hint = f" Known {kind or name} resources include: {', '.join(known)}." if known else ""
     return NotFound(
         f"nothing is known about {s.base}id/{name}.{hint} "
         f"Browse {origin()}/ or search with SPARQL at {origin()}/sparql."
@@ -136,7 +147,7 @@ def graph(rest: str) -> Response:
     """A named graph: what it is, where it comes from, and its triples (or its dump)."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
-    graph_iri = iri_for_path(s.base, f"graph/{name}")
+    graph_iri = _iri(s, f"graph/{name}")
     if graph_iri not in s.dataset.served_graphs:
         if not exists(s.dataset.store, graph_iri):
             raise NotFound(
@@ -161,7 +172,7 @@ def graph(rest: str) -> Response:
 def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology (this server serves one version)."""
     s = current_site()
-    wanted = iri_for_path(s.base, f"def/{version}")
+    wanted = _iri(s, f"def/{version}")
     if not has_version(s.dataset.store, wanted, ontology_graphs=s.dataset.ontology_graphs):
         raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
     return ontology()

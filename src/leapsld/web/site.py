@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from typing import cast
@@ -20,7 +19,7 @@ from flask import current_app
 from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..derived import Derived, Dump, Statistics, graph_dump_name, unique_triples
-from ..describe import Description, describe, known_under
+from ..describe import Description, describe
 from ..formats import Format
 from ..namespaces import jsonld_context
 from ..publish import graph_description, service_description, void_description
@@ -82,8 +81,6 @@ class Site:
         self.context = jsonld_context(self.base, dataset.vocabularies)
         #: Rendered documents, under keys tagged ``"doc"``; shared with the response memo.
         self.cache = cache if cache is not None else BoundedCache[Sized](size=len)
-        self._suggestions: dict[str, list[str]] = {}
-        self._lock = threading.Lock()
         self.queries = QueryRunner(
             dataset.store,
             slots=self.settings.threads,
@@ -157,12 +154,10 @@ class Site:
 
         return self.rendered(key, render)
 
-    def suggestions(self, kind: str) -> list[str]:
-        """Some things of one kind (``org``), for a 404 that says where to look instead."""
-        with self._lock:
-            if kind not in self._suggestions:
-                self._suggestions[kind] = known_under(self.dataset.store, f"{self.base}id/{kind}/")
-            return self._suggestions[kind]
+    def suggestions(self, kind: str) -> tuple[str, ...]:
+        """Some things of one kind (``org``; ``""`` for names of no kind), for a 404 that
+        says where to look instead: a lookup in an index made once per version."""
+        return self.derived.suggestions.get(kind, ())
 
     def description(self, iri: str, page: int = 1) -> Description:
         return describe(self.dataset.store, iri, page=page)
