@@ -11,7 +11,7 @@ import json
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import LeapsError, NotAcceptable, QueryTimeout
+from ..errors import LeapsError, NotAcceptable
 from ..formats import of_kind
 from ..negotiation import negotiate
 
@@ -53,8 +53,8 @@ def _leaps_error(exc: LeapsError) -> Response:
     response = problem(exc.http_status, exc.title, exc.message, **extra)
     if isinstance(exc, NotAcceptable):
         response.headers["Vary"] = "Accept"
-    if isinstance(exc, QueryTimeout):
-        response.headers["Retry-After"] = "5"
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

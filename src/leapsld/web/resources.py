@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, redirect, render_template
+from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..describe import exists
@@ -111,7 +111,13 @@ def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology (this server serves one version)."""
     s = current_site()
     wanted = iri_for_path(s.base, f"def/{version}")
-    if not has_version(s.dataset.store, wanted, ontology_graphs=s.dataset.ontology_graphs):
+    if not has_version(
+        s.dataset.store,
+        wanted,
+        ontology_graphs=s.dataset.ontology_graphs,
+        runner=s.queries,
+        client=request.remote_addr or "",
+    ):
         raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
     return ontology()
 

@@ -21,6 +21,7 @@ from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..derived import Derived, Dump, Statistics, unique_triples
 from ..describe import describe, known_under
+from ..errors import LeapsError
 from ..formats import Format
 from ..namespaces import jsonld_context
 from ..publish import service_description, void_description
@@ -75,15 +76,19 @@ class Site:
         self._lock = threading.Lock()
         self.queries = QueryRunner(
             dataset.store,
-            slots=self.settings.threads,
+            slots=self.settings.slots,
             timeout=self.settings.query_timeout,
             max_rows=self.settings.max_rows,
+            memory=self.settings.query_memory << 20,
+            per_client=self.settings.slots_per_client,
         )
         self.derived = Derived(dataset)
 
     def request_started(self) -> None:
         """Count a request in (and start the background work on the first one)."""
         self.derived.activity.enter()
+        # the query processes fork before the first background thread of this process starts
+        self.queries.start()
         self.derived.start()
 
     def request_ended(self, _exc: BaseException | None = None) -> None:
@@ -154,7 +159,12 @@ class Site:
         """Some things of one kind (``org``), for a 404 that says where to look instead."""
         with self._lock:
             if kind not in self._suggestions:
-                self._suggestions[kind] = known_under(self.dataset.store, f"{self.base}id/{kind}/")
+                try:
+                    self._suggestions[kind] = known_under(
+                        self.dataset.store, f"{self.base}id/{kind}/", runner=self.queries
+                    )
+                except LeapsError:  # no slot, or over a budget: a 404 without suggestions
+                    return []
             return self._suggestions[kind]
 
     def description(self, iri: str) -> list[pyoxigraph.Triple]:
