@@ -121,6 +121,8 @@ WRK_LATENCY = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_REQUESTS = re.compile(r"(\d+) requests in ")
 WRK_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+#: What a counting script (``benchmarks/load.py``) writes at the end.
+WRK_ANSWERS = re.compile(r"answers: ok (\d+) refused (\d+) failed (\d+)")
 WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
@@ -142,7 +144,14 @@ def parse_wrk(out: str) -> dict[str, float]:
     non_2xx = WRK_ERRORS.search(out)
     sockets = WRK_SOCKET.search(out)
     socket_errors = sum(int(n) for n in sockets.groups()) if sockets else 0
+    answers = WRK_ANSWERS.search(out)
+    counted = (
+        {k: int(v) for k, v in zip(("ok", "refused", "failed"), answers.groups(), strict=True)}
+        if answers
+        else {}
+    )
     return {
+        **counted,
         "rps": float(rps.group(1)),
         "requests": int(requests.group(1)) if requests else 0,
         **latencies,

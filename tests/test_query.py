@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
+import os
 
 import pytest
 
-from leapsld.errors import BadRequest, Busy, QueryError, QueryRefused, QueryTimeout
+from leapsld.errors import BadRequest, QueryError, QueryRefused, QueryTimeout
 from leapsld.guard import check_read_only
 from leapsld.query import QueryRunner, run_query
 from leapsld.store import OxigraphStore
@@ -115,39 +114,33 @@ def test_timeout_stops_a_slow_query(store: OxigraphStore) -> None:
     assert runner.run("ASK {}").boolean is True
 
 
-def test_busy_when_every_slot_is_held_by_an_unstoppable_query(store: OxigraphStore) -> None:
+def test_an_unstoppable_query_is_killed_and_its_slot_is_back_at_once(store: OxigraphStore) -> None:
     runner = QueryRunner(store, slots=1, timeout=0.05, max_rows=10)
-    # an aggregate computes to the end (about 0.3 s here) before its first row: it cannot stop
+    # an aggregate computes to the end (about 0.3 s here) before its first row: the engine
+    # cannot stop it, so its process is killed
     unstoppable = (
         "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?a{i} ?b{i} ?c{i}" for i in range(6)) + " }"
     )
     with pytest.raises(QueryTimeout):
-        runner.run(unstoppable)  # an aggregate: computes to the end before its first row
-    with pytest.raises(Busy):
-        runner.run("ASK {}")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            assert runner.run("ASK {}").boolean is True
-            break
-        except (Busy, QueryTimeout):
-            time.sleep(0.1)
-    else:
-        pytest.fail("the slot was never given back")
+        runner.run(unstoppable)
+    assert runner.run("ASK {}").boolean is True  # the one slot is free again, at once
+    assert runner.executor.stopped["time"] == 1
+    runner.close()
 
 
-def test_queries_run_on_one_kept_thread_per_slot(store: OxigraphStore) -> None:
+def test_queries_run_in_kept_query_processes(store: OxigraphStore) -> None:
     runner = QueryRunner(store, slots=3, timeout=5, max_rows=10)
-
-    def ours() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t.name.startswith("leapsld-query-")]
-
-    before = set(ours())
-    assert runner._started_in is None  # nothing runs before the first query (forks are safe)
+    assert runner.executor.started_in is None  # nothing runs before the first query (forks)
     for _ in range(20):
         assert runner.run("ASK {}").boolean is True
-    started = set(ours()) - before
-    assert len(started) == 3 and all(t.daemon and t.is_alive() for t in started)
+    processes = runner.executor.processes()
+    assert runner.executor.started_in == os.getpid()
+    assert 2 <= len(processes) <= 4 and os.getpid() not in processes  # a zygote, its children
+    for _ in range(20):
+        runner.run("ASK {}")
+    assert runner.executor.processes() == processes  # kept, not forked per query
+    runner.close()
+    assert runner.executor.processes() == []
 
 
 def test_the_querys_own_from_is_honoured(store: OxigraphStore) -> None:

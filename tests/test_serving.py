@@ -55,7 +55,7 @@ def test_an_application_that_builds_its_own_dataset_is_ready_before_its_first_cl
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
     site = create_app(settings).extensions["leapsld"]
-    assert site.queries._started_in == os.getpid()  # its query threads run
+    assert site.queries.executor.started_in == os.getpid()  # its query processes run
     assert site.derived.background is not None  # and its statistics and dumps are on their way
     site.derived.background.join(timeout=30)
     assert not site.derived.activity.busy()

@@ -15,8 +15,8 @@ import pyoxigraph
 
 from .errors import NotFound
 from .namespaces import LABEL_PREDICATES, RDF_TYPE
-from .query import run_query
-from .store import Store
+from .query import QueryRunner, run_query
+from .store import Store, Term
 
 MAX_INVERSE = 2_000
 _LABELS = tuple(pyoxigraph.NamedNode(p) for p in LABEL_PREDICATES)
@@ -115,16 +115,23 @@ def describe(
     return Description(list(triples), page, more)
 
 
-def known_under(store: Store, prefix: str, *, limit: int = 20) -> list[str]:
-    """Some IRIs described in the store that start with ``prefix``, sorted (for a helpful 404)."""
+def known_under(
+    store: Store, prefix: str, *, limit: int = 20, runner: QueryRunner | None = None
+) -> list[str]:
+    """Some IRIs described in the store that start with ``prefix``, sorted (for a helpful 404).
+
+    The prefix may come from a request: with a ``runner`` the query runs within its limits.
+    """
     text = (
         # ?prefix is bound, not spliced; pyoxigraph substitutes only projected variables
         "SELECT DISTINCT ?s ?prefix WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?prefix)) } "
         f"ORDER BY ?s LIMIT {int(limit)}"
     )
-    outcome = run_query(
-        store, text, max_rows=limit, substitutions={"prefix": pyoxigraph.Literal(prefix)}
-    )
+    bound: dict[str, Term] = {"prefix": pyoxigraph.Literal(prefix)}
+    if runner is not None:
+        outcome = runner.run(text, max_rows=limit, substitutions=bound)
+    else:
+        outcome = run_query(store, text, max_rows=limit, substitutions=bound)
     return [str(getattr(row[0], "value", "")) for row in outcome.rows]
 
 

@@ -17,6 +17,8 @@ class LeapsError(Exception):
     http_status = 500
     exit_code = 2
     title = "Internal error"
+    #: Seconds after which trying again may succeed (``Retry-After``), for a passing condition.
+    retry_after: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -92,17 +94,43 @@ class QueryRefused(LeapsError):
 
 
 class QueryTimeout(LeapsError):
-    """A query ran longer than the configured limit."""
+    """A query ran longer than the configured limit (it was stopped)."""
 
     http_status = 503
     title = "Query timed out"
+    retry_after = 5
+
+
+class QueryOverBudget(LeapsError):
+    """A query needed more than its budget (``memory``, or ``answer`` bytes) and was stopped."""
+
+    http_status = 503
+    title = "Query over its budget"
+
+    def __init__(self, message: str, *, budget: str) -> None:
+        super().__init__(message)
+        self.budget = budget
+
+    def to_dict(self) -> dict[str, object]:
+        out = super().to_dict()
+        out["budget"] = self.budget
+        return out
 
 
 class Busy(LeapsError):
-    """Every query slot is taken (by queries that could not be stopped yet); try again later."""
+    """Every query slot is taken; try again shortly."""
 
     http_status = 503
     title = "Busy"
+    retry_after = 1
+
+
+class TooManyQueries(LeapsError):
+    """One client already runs as many queries as it may at once."""
+
+    http_status = 429
+    title = "Too many queries"
+    retry_after = 1
 
 
 class NotFound(LeapsError):

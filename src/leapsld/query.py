@@ -1,62 +1,30 @@
 """Run a read-only SPARQL query with limits.
 
 The endpoint never changes data and never makes an outbound request: updates, ``LOAD`` and
-``SERVICE`` are refused before evaluation. A query runs in a worker thread (pyoxigraph releases
-the GIL), so a slow one does not block other requests; past the timeout the caller gets
-``QueryTimeout``. A query that streams rows stops at its next row; pyoxigraph cannot interrupt
-one still computing its first row (an aggregate, a sort), which goes on in the background and
-holds a slot until it ends. Results are capped at ``max_rows``.
+``SERVICE`` are refused before evaluation (``guard.check_read_only``). A query from a request
+runs through ``QueryRunner`` in a query process (``executor.Executor``) that is killed at its
+time or memory budget, whatever the engine is doing; a bounded number run at once, and one
+client holds at most its share of them. ``run_query`` evaluates in this process, for the
+library's own fixed queries and the command line. Results are capped at ``max_rows``.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import re
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 
-import pyoxigraph
-
-from .errors import BadRequest, Busy, LeapsError, QueryError, QueryTimeout
+from .executor import (
+    DEFAULT_MEMORY,
+    QUERY_STACK,
+    Executor,
+    QueryOutcome,
+    evaluate,
+    start_query_thread,
+)
 from .guard import check_read_only
 from .store import Store, Term
 
-_POSITION = re.compile(r"^error at (\d+):(\d+): ")
-
-
-@dataclass
-class QueryOutcome:
-    """What a query returned: ``select`` rows, an ``ask`` boolean or ``graph`` triples."""
-
-    kind: str
-    variables: list[str] = field(default_factory=list)
-    rows: list[tuple[object, ...]] = field(default_factory=list)
-    triples: list[pyoxigraph.Triple] = field(default_factory=list)
-    boolean: bool | None = None
-    truncated: bool = False
-
-
-#: The stack of every thread that parses and evaluates a query: pyoxigraph's parser recurses,
-#: and a thread's default 8 MiB overflow (killing the process) near 1,000 nested function calls.
-#: Only the pages a query really touches are ever committed.
-QUERY_STACK = 256 << 20
-_STACK_LOCK = threading.Lock()
-
-
-def start_query_thread(target: Callable[[], None], *, name: str) -> threading.Thread:
-    """Start a daemon thread with ``QUERY_STACK`` bytes of stack."""
-    with _STACK_LOCK:
-        previous = threading.stack_size(QUERY_STACK)
-        try:
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-        finally:
-            threading.stack_size(previous)
-    return thread
+__all__ = ["QUERY_STACK", "QueryOutcome", "QueryRunner", "run_query", "start_query_thread"]
 
 
 def run_query(
@@ -90,14 +58,13 @@ def run_query(
     def job() -> None:
         try:
             future.set_result(
-                _evaluate(
+                evaluate(
                     store,
                     text,
                     default_graphs,
                     named_graphs,
                     "FROM" not in words,
                     max_rows,
-                    threading.Event(),
                     substitutions,
                 )
             )
@@ -109,42 +76,44 @@ def run_query(
 
 
 class QueryRunner:
-    """Runs queries in worker threads with a timeout, a row cap and a bounded number of slots.
+    """Runs queries from requests in killable query processes, within their budgets.
 
-    pyoxigraph releases the GIL while evaluating, so a slow query never blocks other requests.
-    A query past its timeout is answered with ``QueryTimeout`` and told to stop; one that cannot
-    stop (an aggregate still computing: pyoxigraph has no way to interrupt it) keeps its slot
-    until it ends, and when every slot is taken new queries get ``Busy`` at once instead of
-    queueing behind them.
-
-    One thread per slot, started on the first query of each process (a server forks its
-    workers after making the runner, and threads do not survive a fork) and kept: starting a
-    thread per query cost about a millisecond, more than a small query itself. The threads are
-    daemons, so shutting down never waits for a query that cannot be stopped.
+    A query runs in one of ``slots`` query processes sharing the store (``executor``); past
+    ``timeout`` seconds, or ``memory`` bytes, it is killed and the caller gets
+    ``QueryTimeout`` or ``QueryOverBudget``; its slot, CPU and memory are back at once. When
+    every slot is taken a new query gets ``Busy`` at once (so a waiting query never holds a
+    request thread), and a client already running ``per_client`` queries gets
+    ``TooManyQueries``. Nothing starts before ``start`` or the first query: a server forks its
+    workers after making the runner, and each worker has its own pool.
     """
 
-    def __init__(self, store: Store, *, slots: int, timeout: float, max_rows: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        slots: int,
+        timeout: float,
+        max_rows: int,
+        memory: int = DEFAULT_MEMORY,
+        per_client: int | None = None,
+    ) -> None:
         self.store, self.timeout, self.max_rows = store, timeout, max_rows
-        self._count = slots
-        self._slots = threading.BoundedSemaphore(slots)
-        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._started_in: int | None = None
-        self._lock = threading.Lock()
+        self.executor = Executor(
+            store,
+            slots=slots,
+            timeout=timeout,
+            max_rows=max_rows,
+            memory=memory,
+            per_client=per_client,
+        )
 
-    def _submit(self, job: Callable[[], None]) -> None:
-        if self._started_in != os.getpid():
-            with self._lock:
-                if self._started_in != os.getpid():
-                    self._jobs = queue.SimpleQueue()
-                    for n in range(self._count):
-                        start_query_thread(self._serve, name=f"leapsld-query-{n}")
-                    self._started_in = os.getpid()
-        self._jobs.put(job)
+    def start(self) -> None:
+        """Start the query processes in this process (before it serves; idempotent)."""
+        self.executor.start()
 
-    def _serve(self) -> None:
-        jobs = self._jobs
-        while True:
-            jobs.get()()
+    def close(self) -> None:
+        """Stop every query process."""
+        self.executor.close()
 
     def run(
         self,
@@ -152,102 +121,29 @@ class QueryRunner:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, Term] | None = None,
+        max_rows: int | None = None,
+        client: str | None = None,
     ) -> QueryOutcome:
-        """Like ``run_query``, within this runner's limits.
+        """Like ``run_query``, in a query process within this runner's limits.
+
+        Args:
+            client: who asks (the remote address): one client holds at most its share of
+                the slots. ``None`` (the library's own queries) is not counted.
 
         Raises:
             QueryError, QueryRefused: as ``run_query``.
-            QueryTimeout: the query ran past the timeout.
-            Busy: every slot is held by queries still running.
+            QueryTimeout, QueryOverBudget: the query went past a budget and was stopped.
+            Busy: every slot is taken.
+            TooManyQueries: this client already runs as many queries as it may.
         """
         words = check_read_only(text)
-        if not self._slots.acquire(timeout=min(0.5, self.timeout)):
-            raise Busy("every query slot is busy with long-running queries; try again shortly")
-        cancelled = threading.Event()
-        future: Future[QueryOutcome] = Future()
-
-        def job() -> None:
-            try:
-                future.set_result(
-                    _evaluate(
-                        self.store,
-                        text,
-                        default_graphs,
-                        named_graphs,
-                        "FROM" not in words,
-                        self.max_rows,
-                        cancelled,
-                    )
-                )
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting request
-                future.set_exception(exc)
-            finally:
-                self._slots.release()
-
-        self._submit(job)
-        try:
-            return future.result(timeout=self.timeout)
-        except FutureTimeout:
-            cancelled.set()
-            raise QueryTimeout(
-                f"the query ran longer than {self.timeout:g} s; its answer was abandoned"
-            ) from None
-
-
-def _evaluate(
-    store: Store,
-    text: str,
-    default_graphs: Sequence[str] | None,
-    named_graphs: Sequence[str] | None,
-    union: bool,
-    max_rows: int,
-    cancelled: threading.Event,
-    substitutions: Mapping[str, Term] | None = None,
-) -> QueryOutcome:
-    try:
-        result = store.query(
+        return self.executor.run(
             text,
             default_graphs=default_graphs,
             named_graphs=named_graphs,
-            union=union,
+            union="FROM" not in words,
             substitutions=substitutions,
+            max_rows=max_rows,
+            client=client,
         )
-        if isinstance(result, pyoxigraph.QueryBoolean):
-            return QueryOutcome("ask", boolean=bool(result))
-        if isinstance(result, pyoxigraph.QuerySolutions):
-            outcome = QueryOutcome("select", variables=[v.value for v in result.variables])
-            width = range(len(outcome.variables))
-            for solution in result:
-                if cancelled.is_set():
-                    break
-                if len(outcome.rows) >= max_rows:
-                    outcome.truncated = True
-                    break
-                outcome.rows.append(tuple(solution[i] for i in width))
-            return outcome
-        outcome = QueryOutcome("graph")
-        for triple in result:
-            if cancelled.is_set():
-                break
-            if len(outcome.triples) >= max_rows:
-                outcome.truncated = True
-                break
-            outcome.triples.append(triple)
-        return outcome
-    except SyntaxError as exc:
-        raise _query_error(exc) from None
-    except ValueError as exc:
-        raise BadRequest(f"not a graph IRI: {exc}") from None
-    except OSError as exc:
-        raise LeapsError(f"the query could not be evaluated: {exc}") from None
-
-
-def _query_error(exc: SyntaxError) -> QueryError:
-    message = str(exc.msg if exc.msg else exc)
-    match = _POSITION.match(message)
-    if match:
-        line, column = int(match.group(1)), int(match.group(2))
-        return QueryError(
-            f"line {line}, column {column}: {message[match.end() :]}", line=line, column=column
-        )
-    return QueryError(message)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph
 
-from .query import run_query
-from .store import Store
+from .query import QueryRunner, run_query
+from .store import Store, Term
 
 _PREFIXES = """
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
@@ -144,19 +144,30 @@ def ontology_reference(
     )
 
 
-def has_version(store: Store, iri: str, *, ontology_graphs: list[str]) -> bool:
+def has_version(
+    store: Store,
+    iri: str,
+    *,
+    ontology_graphs: list[str],
+    runner: QueryRunner | None = None,
+    client: str | None = None,
+) -> bool:
     """Whether an ontology in ``ontology_graphs`` has ``iri`` as its ``owl:versionIRI``.
 
-    The IRI comes from a request path: it is bound as a term, never spliced into the text.
+    The IRI comes from a request path: it is bound as a term, never spliced into the text, and
+    with a ``runner`` the query runs within its limits (for ``client``), as every query with a
+    term from a request must.
     """
     try:
         version = pyoxigraph.NamedNode(iri)
     except ValueError:  # not an IRI at all: certainly not a version of ours
         return False
-    outcome = run_query(
-        store,
-        "ASK { ?ontology <http://www.w3.org/2002/07/owl#versionIRI> ?version }",
-        default_graphs=ontology_graphs,
-        substitutions={"version": version},
-    )
+    text = "ASK { ?ontology <http://www.w3.org/2002/07/owl#versionIRI> ?version }"
+    bound: dict[str, Term] = {"version": version}
+    if runner is not None:
+        outcome = runner.run(
+            text, default_graphs=ontology_graphs, substitutions=bound, client=client
+        )
+    else:
+        outcome = run_query(store, text, default_graphs=ontology_graphs, substitutions=bound)
     return bool(outcome.boolean)

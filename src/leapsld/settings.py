@@ -75,7 +75,18 @@ class Settings:
     workers: int = _setting(1, "Server worker processes.")
     threads: int = _setting(8, "Threads per worker (a slow query holds only one).")
     query_timeout: float = _setting(
-        10.0, "Seconds a SPARQL query may run before its answer is abandoned (503)."
+        10.0, "Seconds a SPARQL query may run; then it is stopped (503 with Retry-After)."
+    )
+    query_slots: int = _setting(
+        0,
+        "SPARQL queries running at once per worker, each in its own process (0: half the threads, at most 4).",
+    )
+    client_slots: int = _setting(
+        0,
+        "SPARQL queries one client may run at once per worker (0: half the query slots, at least 1).",
+    )
+    query_memory: int = _setting(
+        1024, "MiB of memory one SPARQL query may take; then it is stopped (503)."
     )
     max_rows: int = _setting(10_000, "Most results (rows or triples) one query returns.")
     max_query_bytes: int = _setting(
@@ -106,13 +117,27 @@ class Settings:
             raise BadRequest(f"infer must be none, rdfs or owlrl, not {self.infer!r}")
         if not self.base_iri.endswith(("/", "#")):
             raise BadRequest(f"base IRI must end with '/' or '#': {self.base_iri!r}")
-        for name in ("port", "workers", "threads", "max_rows", "max_query_bytes"):
+        for name in ("port", "workers", "threads", "max_rows", "max_query_bytes", "query_memory"):
             if getattr(self, name) < 1:
                 raise BadRequest(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("query_slots", "client_slots"):
+            if getattr(self, name) < 0:
+                raise BadRequest(f"{name} must be 0 (automatic) or more, not {getattr(self, name)}")
         if self.license is not None and not _ABSOLUTE_IRI.match(self.license):
             raise BadRequest(f"license must be an absolute IRI, not {self.license!r}")
         if self.query_timeout <= 0:
             raise BadRequest(f"query_timeout must be positive, not {self.query_timeout}")
+
+    @property
+    def slots(self) -> int:
+        """SPARQL queries running at once per worker: ``query_slots``, or by default half the
+        threads (at most 4), so that documents always keep threads of their own."""
+        return self.query_slots or max(1, min(4, self.threads // 2))
+
+    @property
+    def slots_per_client(self) -> int:
+        """Of ``slots``, how many one client may hold: ``client_slots``, or by default half."""
+        return min(self.slots, self.client_slots or max(1, self.slots // 2))
 
     @property
     def data_paths(self) -> tuple[Path, ...]:
@@ -168,6 +193,9 @@ class SettingsChanges(TypedDict, total=False):
     workers: int | None
     threads: int | None
     query_timeout: float | None
+    query_slots: int | None
+    client_slots: int | None
+    query_memory: int | None
     max_rows: int | None
     max_query_bytes: int | None
     trust_proxy: bool | None

@@ -56,7 +56,8 @@ def _leaps_error(exc: LeapsError) -> Response:
         response.headers["Vary"] = "Accept"
     if isinstance(exc, QueryTimeout):
         metrics.QUERY_TIMEOUTS.inc()
-        response.headers["Retry-After"] = "5"
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -125,6 +125,11 @@ class Measured:
         except BaseException:
             done()
             raise
+        if isinstance(result, list):
+            # A body already in memory (every memo replay) stays a list: the server then
+            # writes it in one piece with its length, instead of streaming it in chunks.
+            done()
+            return result
         return _Finished(result, done)
 
 

@@ -173,7 +173,13 @@ def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology (this server serves one version)."""
     s = current_site()
     wanted = _iri(s, f"def/{version}")
-    if not has_version(s.dataset.store, wanted, ontology_graphs=s.dataset.ontology_graphs):
+    if not has_version(
+        s.dataset.store,
+        wanted,
+        ontology_graphs=s.dataset.ontology_graphs,
+        runner=s.queries,
+        client=request.remote_addr or "",
+    ):
         raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
     return ontology()
 

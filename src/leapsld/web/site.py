@@ -83,15 +83,19 @@ class Site:
         self.cache = cache if cache is not None else BoundedCache[Sized](size=len)
         self.queries = QueryRunner(
             dataset.store,
-            slots=self.settings.threads,
+            slots=self.settings.slots,
             timeout=self.settings.query_timeout,
             max_rows=self.settings.max_rows,
+            memory=self.settings.query_memory << 20,
+            per_client=self.settings.slots_per_client,
         )
         self.derived = Derived(dataset)
 
     def request_started(self) -> None:
         """Count a request in (and start the background work on the first one)."""
         self.derived.activity.enter()
+        # the query processes fork before the first background thread of this process starts
+        self.queries.start()
         self.derived.start()
 
     def request_ended(self, _exc: BaseException | None = None) -> None:

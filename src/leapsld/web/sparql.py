@@ -39,7 +39,12 @@ def endpoint() -> Response:
         return _describe_service(s)
     if len(text.encode()) > s.settings.max_query_bytes:
         raise PayloadTooLarge(f"the query is longer than {s.settings.max_query_bytes} bytes")
-    outcome = s.queries.run(text, default_graphs=default_graphs, named_graphs=named_graphs)
+    outcome = s.queries.run(
+        text,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+        client=request.remote_addr or "",
+    )
     offered = GRAPH_FORMATS if outcome.kind == "graph" else RESULT_FORMATS
     chosen = choose(offered, default=offered[0])
     fmt = chosen.format
