@@ -12,6 +12,8 @@ import pytest
 
 from leapsld.cli import main
 from leapsld.formats import RDF_KINDS, by_name, of_kind
+from leapsld.pipeline import build
+from leapsld.settings import Settings
 
 from .conftest import FIXTURES, ROOT
 
@@ -292,3 +294,78 @@ def test_validate_with_inference_and_other_shapes(runner, tmp_path: Path) -> Non
             "data/organisations.ttl",
         )
     ]
+
+
+# Standards: relative IRIs, exit codes (issue 15) --------------------------------------------
+
+RELATIVE = '@prefix ex: <http://example.org/> .\n<> ex:p <a> .\n<#x> ex:p "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+
+
+def test_relative_iris_resolve_against_the_file_in_validate_and_query(
+    runner, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "rel.ttl"
+    data.write_text(RELATIVE)
+    (tmp_path / "shapes.ttl").write_text("")
+    checked = runner.invoke(main, ["validate", str(data), "--shapes", str(tmp_path / "shapes.ttl")])
+    assert checked.exit_code == 0, checked.output
+    result = runner.invoke(
+        main,
+        [
+            "query",
+            "--data",
+            str(data),
+            "-e",
+            "SELECT ?s ?o { ?s ?p ?o } ORDER BY ?s",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{data.as_uri()},{(tmp_path / 'a').as_uri()}" in result.stdout
+    assert f"{data.as_uri()}#x,1.5" in result.stdout  # answers are canonical (README)
+
+
+def test_relative_iris_resolve_against_the_dataset_in_build(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rel.ttl").write_text(RELATIVE)
+    (tmp_path / "shapes").mkdir()
+    (tmp_path / "ontology").mkdir()
+    settings = Settings.from_env({}, root=tmp_path, base_iri="https://example.org/zoo/")
+    d = build(settings, validate_data=False, load_shapes=False)
+    subjects = {q.subject.value for q in d.store.quads()}
+    assert subjects == {
+        "https://example.org/zoo/data/rel.ttl",
+        "https://example.org/zoo/data/rel.ttl#x",
+    }
+    again = build(settings.replace(root=tmp_path), validate_data=False, load_shapes=False)
+    assert again.version == d.version
+
+
+def test_query_base_resolves_the_query_text(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        main,
+        [
+            "query",
+            "--base",
+            "http://example.org/x/",
+            "-e",
+            "SELECT (<a> AS ?a) {}",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "http://example.org/x/a" in result.stdout
+    broken = runner.invoke(
+        main, ["query", "--base", "http://example.org/", "-e", "SELECT ?a { ?a }"]
+    )
+    assert broken.exit_code == 2
+    # the position is in the text as written, not after the BASE put in front of it
+    assert "line 1, column 17:" in broken.stderr and len(broken.stderr.splitlines()) == 1
+
+
+def test_an_unsupported_custom_function_is_exit_2_naming_it(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["query", "-e", "SELECT (<http://example.org/f>(1) AS ?x) {}"])
+    assert result.exit_code == 2
+    assert "<http://example.org/f>" in result.stderr and len(result.stderr.splitlines()) == 1

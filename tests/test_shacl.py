@@ -15,12 +15,14 @@ import re
 import tomllib
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 import rdflib
 from rdflib.namespace import SH
 
 from leapsld.bridge import graph_from_quads
 from leapsld.dataset import Dataset
+from leapsld.errors import EvaluationError
 from leapsld.pipeline import build, validate_dataset
 from leapsld.settings import Settings
 from leapsld.shacl import Unsupported, running
@@ -73,11 +75,28 @@ def results(d: Dataset, engine: str) -> tuple[ValidationReport, list[Key]]:
     return report, sorted((key(r, explicit) for r in report.results), key=repr)
 
 
+def in_store_form(k: Key) -> Key:
+    """A result with its value as the store holds it: what the compiled engine, querying the
+    store, names (pyshacl, reading data the store rewrote as written, names the file's form);
+    blank values by their kind only (the two read the file's blank nodes apart)."""
+    value = k[3]
+    if value is not None and value.startswith("_:"):
+        value = "_:"
+    elif value is not None and value.startswith('"'):
+        s = pyoxigraph.Store()
+        s.load(f"<urn:s> <urn:p> {value} .".encode(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        value = str(next(iter(s)).object)
+    return (k[0], k[1], k[2], value, *k[4:])  # type: ignore[return-value]
+
+
 def same_results(d: Dataset) -> list[Key]:
     """Both engines' results, asserted equal; the compiled engine must not fall back."""
     compiled, ours = results(d, "sparql")
     reference, theirs = results(d, "pyshacl")
     assert compiled.engine == "sparql" and reference.engine == "pyshacl"
+    if any(f.rewritten for f in d.data_files):
+        ours = sorted(map(in_store_form, ours), key=repr)
+        theirs = sorted(map(in_store_form, theirs), key=repr)
     assert ours == theirs, "\n".join(
         [f"sparql only:  {k}" for k in ours if k not in theirs]
         + [f"pyshacl only: {k}" for k in theirs if k not in ours]
@@ -637,6 +656,26 @@ def test_what_the_compiler_cannot_state_falls_back_to_pyshacl(tmp_path: Path, sh
         "SELECT $this WHERE { { SELECT ?x WHERE { ?x ?p $this } } }",
         "SELECT $this WHERE { $this ?p ?o MINUS { $this a ?c } }",
         "SELECT $this WHERE { $this ?p ?o } VALUES ?o { 1 }",
+        "SELECT $this WHERE { $this ?p ?o SERVICE <http://example.org/> { ?o ?p ?x } }",
+        "SELECT $this WHERE { BIND(<http://example.org/a> AS $this) }",
+        "SELECT $this WHERE { $this ?p ?o { SELECT ?o WHERE { ?o ?q ?r } } }",
+    ],
+)
+@pytest.mark.parametrize("engine", ["sparql", "auto"])
+def test_sparql_constraints_breaking_the_prebinding_rules_are_a_failure(
+    tmp_path: Path, select: str, engine: str
+) -> None:
+    """SHACL §5.3.1.1: no MINUS, VALUES, SERVICE or AS $this, and every sub-select returns
+    $this. Such shapes cannot be evaluated (no verdict on the data): an error naming them."""
+    shapes = f'ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:sparql [ sh:select "{select}" ] .'
+    with pytest.raises(EvaluationError, match=r"pre-binding|sub-select") as caught:
+        validate_dataset(dataset(tmp_path, shapes, DATA), engine=engine)
+    assert re.search(r"of (ex:S|<http://example.org/S>):", caught.value.message)
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
         "SELECT $this ?failure WHERE { $this ?p ?o BIND(true AS ?failure) }",
         "SELECT $this WHERE { GRAPH ?g { $this ?p ?o } }",
     ],
@@ -654,18 +693,17 @@ DEPARTURES = [
         """ex:S sh:targetSubjectsOf ex:p ; sh:property [ sh:path ex:p ; sh:datatype xsd:gYear ] .
         ex:T sh:targetSubjectsOf ex:q ; sh:property [ sh:path ex:q ; sh:datatype xsd:dateTime ] .""",
         'ex:x ex:p "2020"^^xsd:gYear, "x"^^xsd:gYear . ex:y ex:q "2020-01-01"^^xsd:dateTime .',
-        {'"x"^^xsd:gYear Datatype', '"2020-01-01T00:00:00"^^xsd:dateTime Datatype'},
+        {'"x"^^xsd:gYear Datatype', '"2020-01-01"^^xsd:dateTime Datatype'},
         set(),
-        # rdflib does not check a gYear at all, and reads a date as a dateTime (and so shows
-        # "2020-01-01"^^xsd:dateTime as "2020-01-01T00:00:00").
+        # rdflib does not check a gYear at all, and reads a date as a dateTime.
         id="ill-formed-gYear-and-dateTime",
     ),
     pytest.param(
         "ex:S sh:targetSubjectsOf ex:p ; sh:property [ sh:path ex:p ; sh:datatype xsd:integer ] .",
         'ex:x ex:p " 7 "^^xsd:integer, "1e3"^^xsd:integer .',
-        {'"7"^^xsd:integer Datatype', '"1e3"^^xsd:integer Datatype'},
+        {'" 7 "^^xsd:integer Datatype', '"1e3"^^xsd:integer Datatype'},
         {'"1e3"^^xsd:integer Datatype'},
-        # Python's int() takes " 7 " (so rdflib shows it as "7"), no xsd:integer lexical form.
+        # Python's int() takes " 7 ", no xsd:integer lexical form.
         id="integer-with-spaces",
     ),
     pytest.param(

@@ -22,7 +22,7 @@ Object = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyox
 
 
 def to_rdflib(term: Object) -> rdflib.term.Node:
-    """A pyoxigraph term as the equal rdflib term.
+    """A pyoxigraph term as the equal rdflib term (the same lexical form: not normalised).
 
     >>> to_rdflib(pyoxigraph.Literal("1", datatype=pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
     rdflib.term.Literal('1', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
@@ -37,7 +37,8 @@ def to_rdflib(term: Object) -> rdflib.term.Node:
         datatype = term.datatype.value
         if datatype == _XSD_STRING:
             return rdflib.Literal(term.value)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
+        # as written: rdflib would make "1"^^xsd:boolean "true" (another term)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype), normalize=False)
     raise NotAcceptable(
         "a triple term (RDF 1.2) cannot be written in this format; ask for N-Triples or Turtle",
         offered=["application/n-triples", "text/turtle"],

@@ -5,6 +5,7 @@ Exit codes: 0 ok (data conforms), 1 the data does not conform, 2 unusable input 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import IO, Unpack
@@ -12,17 +13,29 @@ from typing import IO, Unpack
 import click
 
 from . import __version__
-from .errors import LeapsError, ShapesViolation
+from .errors import EvaluationError, LeapsError, QueryError, ShapesViolation
 from .formats import RDF_KINDS, by_name, of_kind, resolve
 from .namespaces import jsonld_context
 from .pipeline import build, validate_dataset
-from .query import run_query
+from .query import QueryOutcome, run_query
 from .rendering import RENDER_FORMATS, render
 from .serialization import RESULT_KINDS, serialize_outcome
 from .settings import DEFAULT_BASE_IRI, Settings, SettingsChanges
+from .store import Store
 from .validation import MAX_RESULTS, SEVERITIES, ValidationReport
 
 _PATHS = click.Path(path_type=Path)
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$")
+
+_RELATIVE_IRIS = click.option(
+    "--relative-iris",
+    type=click.Choice(["file", "dataset"]),
+    default="file",
+    show_default=True,
+    help="What a relative IRI in a file resolves against when the file declares no @base: its "
+    "own file: IRI, or the dataset's base IRI plus its path under the project (as build and "
+    "serve publish it).",
+)
 
 
 def _settings(**flags: Unpack[SettingsChanges]) -> Settings:
@@ -42,8 +55,19 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except LeapsError as exc:
-            click.echo(f"leapsld: {exc.message}", err=True)
+            click.echo(f"leapsld: {_one_line(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def _one_line(message: str, limit: int = 600) -> str:
+    """A message on one line, cut at ``limit`` characters (a parser's list of what it expected
+    can run to pages of character ranges).
+
+    >>> _one_line("line 1, column 2: expected one of\\n  a,\\n  b")
+    'line 1, column 2: expected one of a, b'
+    """
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,6 +116,7 @@ def main() -> None:
     show_default=True,
     help="List at most this many results, the most severe first, and count the rest (0: all).",
 )
+@_RELATIVE_IRIS
 def validate(
     paths: tuple[Path, ...],
     shapes: tuple[Path, ...],
@@ -99,13 +124,16 @@ def validate(
     fmt: str,
     fail_on: str,
     max_results: int,
+    relative_iris: str,
 ) -> None:
     """Validate RDF files (default: the project's ontology and data) against SHACL shapes.
 
     Each result names focus node, path, value, message, severity and the file and line where
     the focus node is described.
     """
-    settings = _settings(data=paths or None, shapes=shapes or None, infer=infer)
+    settings = _settings(
+        data=paths or None, shapes=shapes or None, infer=infer, relative_iris=relative_iris
+    )
     dataset = build(settings, validate_data=False)
     report = validate_dataset(
         dataset, fail_on=fail_on.capitalize(), max_results=max_results or None
@@ -144,6 +172,14 @@ def validate(
     help="Inference before querying.",
 )
 @click.option("--max-rows", type=int, default=None, help="Most rows returned.")
+@click.option(
+    "--base",
+    "base",
+    default=None,
+    help="Base IRI of the query text: what its relative IRIs resolve against (a BASE in the "
+    "query still applies after it).",
+)
+@_RELATIVE_IRIS
 def query(
     query_file: IO[str] | None,
     text: str | None,
@@ -151,6 +187,8 @@ def query(
     fmt: str | None,
     infer: str | None,
     max_rows: int | None,
+    base: str | None,
+    relative_iris: str,
 ) -> None:
     """Run a SPARQL query (read-only) over the dataset, on pyoxigraph."""
     if query_file is not None and text is None:
@@ -159,9 +197,11 @@ def query(
         source = text
     else:
         raise click.UsageError("give exactly one of QUERY_FILE or -e TEXT")
-    settings = _settings(data=data or None, infer=infer, max_rows=max_rows)
+    settings = _settings(
+        data=data or None, infer=infer, max_rows=max_rows, relative_iris=relative_iris
+    )
     dataset = build(settings, validate_data=False, load_shapes=False)
-    outcome = run_query(dataset.store, source, max_rows=settings.max_rows)
+    outcome = _run(dataset.store, source, base, settings.max_rows)
     offered = of_kind(*(RDF_KINDS if outcome.kind == "graph" else RESULT_KINDS))
     if fmt:
         chosen = resolve(fmt, offered)
@@ -176,6 +216,29 @@ def query(
     sys.stdout.buffer.write(body if body.endswith(b"\n") else body + b"\n")
     if outcome.truncated:
         click.echo(f"leapsld: results truncated at {settings.max_rows} rows", err=True)
+
+
+def _run(store: Store, source: str, base: str | None, max_rows: int) -> QueryOutcome:
+    """``run_query``, with the query text's base IRI and every failure to evaluate an exit 2.
+
+    The base goes in front of the text on its first line (a ``BASE`` of the query's own then
+    resolves against it, as SPARQL says), and error positions on that line are moved back.
+    """
+    prologue = ""
+    if base is not None:
+        if not _ABSOLUTE_IRI.match(base):
+            raise click.BadParameter(f"not an absolute IRI: {base!r}", param_hint="--base")
+        prologue = f"BASE <{base}> "
+    try:
+        return run_query(store, prologue + source, max_rows=max_rows)
+    except QueryError as exc:
+        if not prologue or exc.line != 1 or exc.column is None:
+            raise
+        column = max(exc.column - len(prologue), 1)
+        detail = exc.message.split(": ", 1)[-1]
+        raise QueryError(f"line 1, column {column}: {detail}", line=1, column=column) from None
+    except RuntimeError as exc:  # the engine's own refusals: an unsupported custom function
+        raise EvaluationError(f"the query cannot be evaluated: {exc}") from None
 
 
 @main.command(name="build")

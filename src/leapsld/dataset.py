@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pyoxigraph
 
@@ -167,6 +167,8 @@ def fingerprint(
             digest.update(
                 f"{role}\0{graph_key(raw.path, settings.root)}\0{len(raw.data)}\0".encode()
             )
+            if settings.relative_iris == "file":  # the file's place is then part of its triples
+                digest.update(f"at\0{raw.path.resolve().as_uri()}\0".encode())
             digest.update(raw.data)
     return digest.hexdigest()[:16]
 
@@ -246,6 +248,7 @@ class _FileEntry(TypedDict):
     graph: str
     graphs: list[str]
     format: str
+    base: NotRequired[str | None]
 
 
 def _file_to_json(f: SourceFile) -> _FileEntry:
@@ -255,6 +258,7 @@ def _file_to_json(f: SourceFile) -> _FileEntry:
         "graph": f.graph,
         "graphs": list(f.all_graphs),
         "format": f.format.file_extension,
+        "base": f.base,
     }
 
 
@@ -268,6 +272,7 @@ def _file_from_json(f: _FileEntry) -> SourceFile:
         str(f["graph"]),
         rdf_format,
         tuple(str(g) for g in f["graphs"]),
+        base=f.get("base"),
     )
 
 

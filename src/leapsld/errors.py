@@ -86,6 +86,14 @@ class QueryError(LeapsError):
         return out
 
 
+class EvaluationError(LeapsError):
+    """Well-formed input the engines cannot evaluate: a custom function the SPARQL engine does
+    not know, a SPARQL constraint a SHACL engine refuses. Never "the data does not conform"."""
+
+    http_status = 422
+    title = "Cannot be evaluated"
+
+
 class QueryRefused(LeapsError):
     """A well-formed request the endpoint will not run: updates, SERVICE, LOAD."""
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import xml.parsers.expat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph
 
@@ -31,6 +32,12 @@ class SourceFile:
     graph: str
     format: pyoxigraph.RdfFormat
     graphs: tuple[str, ...] = ()
+    #: Literals the store holds in another form than the file writes them (it canonicalises
+    #: ``"1.50"^^xsd:decimal`` to ``"1.5"``, ``"300"^^xsd:byte`` to an xsd:integer): validation
+    #: then reads the file as written (``parse_as_written``). Not recorded for reused builds.
+    rewritten: int = 0
+    #: What relative IRIs in the file resolved against (``base_of``).
+    base: str | None = None
 
     @property
     def all_graphs(self) -> tuple[str, ...]:
@@ -98,6 +105,25 @@ def graph_key(path: Path, root: Path) -> str:
         return path.name
 
 
+def base_of(path: Path, root: Path, *, base_iri: str, relative_iris: str = "dataset") -> str:
+    """What relative IRIs in a file resolve against, unless it declares ``@base`` (RFC 3986,
+    Turtle §6.3): with ``relative_iris="file"`` its own ``file:`` IRI, as every RDF tool reads a
+    local file; with ``"dataset"`` the dataset's base IRI plus the file's path under ``root``,
+    so published data names no machine path and a version stays a function of the data.
+
+    >>> base_of(Path("/srv/zoo/data/a b.ttl"), Path("/srv/zoo"), base_iri="https://example.org/zoo/")
+    'https://example.org/zoo/data/a%20b.ttl'
+    >>> base_of(Path("/srv/zoo/data/x.ttl"), Path("/srv/zoo"), base_iri="https://example.org/zoo#")
+    'https://example.org/zoo/data/x.ttl'
+    >>> base_of(Path("/srv/zoo/data/x.ttl"), Path("/srv"), base_iri="x:/", relative_iris="file")
+    'file:///srv/zoo/data/x.ttl'
+    """
+    if relative_iris == "file":
+        return path.resolve().as_uri()
+    prefix = base_iri[:-1] + "/" if base_iri.endswith("#") else base_iri
+    return prefix + quote(graph_key(path, root), safe="/")
+
+
 @dataclass(frozen=True)
 class RawFile:
     """A file's bytes, read once: what is hashed for the version is exactly what is parsed."""
@@ -128,10 +154,16 @@ def load_files(
     base_iri: str,
     root: Path,
     reserved: Iterable[str] = (),
+    relative_iris: str = "dataset",
 ) -> list[SourceFile]:
     """Find, read and parse files into ``store``; see ``load_raw``."""
     return load_raw(
-        read_files(find_files(paths)), store, base_iri=base_iri, root=root, reserved=reserved
+        read_files(find_files(paths)),
+        store,
+        base_iri=base_iri,
+        root=root,
+        reserved=reserved,
+        relative_iris=relative_iris,
     )
 
 
@@ -142,11 +174,13 @@ def load_raw(
     base_iri: str,
     root: Path,
     reserved: Iterable[str] = (),
+    relative_iris: str = "dataset",
 ) -> list[SourceFile]:
     """Parse each file into ``store``, triples into the file's own named graph.
 
     TriG and N-Quads keep their named graphs; their default graph goes to the file's graph. No
     two files may fill the same graph, nor any file a ``reserved`` one (the inferred graph).
+    Relative IRIs resolve as ``base_of`` says for ``relative_iris``.
 
     Raises:
         LoadError: with file, line and column of the first syntax error, or a graph clash.
@@ -163,15 +197,91 @@ def load_raw(
                 "rename one of them",
                 path=rel,
             )
-        graphs = _load_one(source, raw.data, store, owner)
+        base = base_of(raw.path, root, base_iri=base_iri, relative_iris=relative_iris)
+        graphs = _load_one(source, raw.data, store, owner, base)
+        rewritten = _rewritten(raw.data, fmt, base, store, graphs)
         if _may_hold_blank_nodes(raw.data, fmt):
             key = hashlib.sha256(graph_key(raw.path, root).encode()).hexdigest()[:8]
             store.canonicalize_blank_nodes(graphs, prefix=f"b{key}")
-        source = SourceFile(raw.path, rel, source.graph, fmt, graphs)
+        source = SourceFile(raw.path, rel, source.graph, fmt, graphs, rewritten, base)
         for g in graphs:
             owner[g] = rel
         loaded.append(source)
     return loaded
+
+
+_KEPT_AS_WRITTEN = frozenset(
+    {
+        "http://www.w3.org/2001/XMLSchema#string",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+        "http://www.w3.org/2001/XMLSchema#anyURI",
+    }
+)
+
+
+def _rewritten(
+    data: bytes, fmt: pyoxigraph.RdfFormat, base: str, store: OxigraphStore, graphs: Sequence[str]
+) -> int:
+    """How many distinct literals of the file the store does not hold as written.
+
+    The store keeps numbers, booleans and dates in a canonical form, and finds a literal by its
+    value: one written in another form comes back in the form the store keeps. Only typed
+    literals of other datatypes than strings are looked up, each once.
+    """
+    if b"^^" not in data and not re.search(rb"[0-9]|true|false", data):
+        return 0
+    seen: set[pyoxigraph.Literal] = set()
+    missing = 0
+    for quad in pyoxigraph.parse(data, format=fmt, base_iri=base):
+        obj = quad.object
+        if (
+            not isinstance(obj, pyoxigraph.Literal)
+            or obj.language
+            or obj.datatype.value in _KEPT_AS_WRITTEN
+            or obj in seen
+        ):
+            continue
+        seen.add(obj)
+        # the store looks the literal up by its value, and hands back the form it keeps
+        held = (next(store.quads(None, None, obj, g), None) for g in graphs)
+        if not any(q is not None and q.object == obj for q in held):
+            missing += 1
+    return missing
+
+
+def parse_as_written(files: Iterable[SourceFile]) -> Iterator[pyoxigraph.Quad]:
+    """The files' quads as the files write them (literals in their own lexical form and
+    datatype), each file's default graph in its graph, read again from disk.
+
+    Blank nodes are labelled canonically, the same at every reading (not as in the store,
+    whose labels are made from the literals it rewrote).
+    """
+    for source in files:
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise LoadError(exc.strerror or str(exc), path=source.relpath) from None
+        graph = pyoxigraph.NamedNode(source.graph)
+        quads = [
+            pyoxigraph.Quad(q.subject, q.predicate, q.object, graph)
+            if isinstance(q.graph_name, pyoxigraph.DefaultGraph)
+            else q
+            for q in pyoxigraph.parse(data, format=source.format, base_iri=source.base)
+        ]
+        if not _may_hold_blank_nodes(data, source.format):
+            yield from quads
+            continue
+        canonical = pyoxigraph.Dataset(quads)
+        canonical.canonicalize(pyoxigraph.CanonicalizationAlgorithm.UNSTABLE)
+        prefix = "w" + hashlib.sha256(source.graph.encode()).hexdigest()[:8]
+        for q in canonical:
+            subject = q.subject
+            if isinstance(subject, pyoxigraph.BlankNode):
+                subject = pyoxigraph.BlankNode(prefix + subject.value)
+            obj = q.object
+            if isinstance(obj, pyoxigraph.BlankNode):
+                obj = pyoxigraph.BlankNode(prefix + obj.value)
+            yield pyoxigraph.Quad(subject, q.predicate, obj, q.graph_name)
 
 
 def _may_hold_blank_nodes(data: bytes, fmt: pyoxigraph.RdfFormat) -> bool:
@@ -184,15 +294,15 @@ def _may_hold_blank_nodes(data: bytes, fmt: pyoxigraph.RdfFormat) -> bool:
 
 
 def _load_one(
-    source: SourceFile, data: bytes, store: OxigraphStore, owner: dict[str, str]
+    source: SourceFile, data: bytes, store: OxigraphStore, owner: dict[str, str], base: str
 ) -> tuple[str, ...]:
     graph = pyoxigraph.NamedNode(source.graph)
     try:
         if not source.is_dataset:
-            store.load(data, format=source.format, graph=source.graph)
+            store.load(data, format=source.format, graph=source.graph, base_iri=base)
             return (source.graph,)
         staging = OxigraphStore()
-        staging.load(data, format=source.format)
+        staging.load(data, format=source.format, base_iri=base)
         named = staging.graphs()
         for name in named:
             if name in owner or name == source.graph:

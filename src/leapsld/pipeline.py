@@ -32,7 +32,7 @@ from .derived import recorded_statistics, write_dumps
 from .errors import LoadError, ShapesViolation, StorageError
 from .identity import DESCRIPTION_FILE, QUERIES_FOLDER, VIEWS_FILE, Identity, read_identity
 from .inference import infer
-from .loading import RawFile, find_files, load_raw, read_files
+from .loading import RawFile, find_files, load_raw, parse_as_written, read_files
 from .memory import release_free_memory
 from .namespaces import inferred_graph
 from .settings import Settings
@@ -94,11 +94,21 @@ def _build_into(
 ) -> Dataset:
     reserved = [inferred_graph(settings.base_iri)]
     data_files = load_raw(
-        data, store, base_iri=settings.base_iri, root=settings.root, reserved=reserved
+        data,
+        store,
+        base_iri=settings.base_iri,
+        root=settings.root,
+        reserved=reserved,
+        relative_iris=settings.relative_iris,
     )
     shapes_store = OxigraphStore()
     shapes_files = load_raw(
-        shapes, shapes_store, base_iri=settings.base_iri, root=settings.root, reserved=reserved
+        shapes,
+        shapes_store,
+        base_iri=settings.base_iri,
+        root=settings.root,
+        reserved=reserved,
+        relative_iris=settings.relative_iris,
     )
     dataset = Dataset(
         settings,
@@ -128,6 +138,8 @@ def validate_dataset(
 ) -> ValidationReport:
     """Validate the dataset's ontology, data (and inferred triples) against its shapes; the
     engine is chosen, and results listed, as ``validation.validate_in_store`` says."""
+    rewritten = any(f.rewritten for f in dataset.data_files)
+    shapes_rewritten = any(f.rewritten for f in dataset.shapes_files)
     return validate_in_store(
         dataset.store,
         graphs=dataset.served_graphs,
@@ -136,6 +148,8 @@ def validate_dataset(
         fail_on=fail_on,
         engine=engine,
         max_results=max_results,
+        shapes_as_written=parse_as_written(dataset.shapes_files) if shapes_rewritten else None,
+        data_as_written=(lambda: parse_as_written(dataset.data_files)) if rewritten else None,
     )
 
 
@@ -243,7 +257,13 @@ def _reuse(
         return None
     store = _open_intact(folder / "store", manifest)
     shapes_store = OxigraphStore()
-    load_raw(shapes, shapes_store, base_iri=settings.base_iri, root=settings.root)
+    load_raw(
+        shapes,
+        shapes_store,
+        base_iri=settings.base_iri,
+        root=settings.root,
+        relative_iris=settings.relative_iris,
+    )
     dataset = Dataset(
         settings,
         store,

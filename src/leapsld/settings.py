@@ -68,6 +68,12 @@ class Settings:
         None, "IRI of the dataset's licence, instead of its description's."
     )
     infer: str = _setting("none", "Inference before validation: none, rdfs or owlrl.")
+    relative_iris: str = _setting(
+        "dataset",
+        "What a relative IRI in a file resolves against (unless the file declares its own base): "
+        "'dataset' (the base IRI plus the file's path under the root; what build and serve "
+        "publish) or 'file' (the file's own file: IRI; what validate and query use).",
+    )
     validate: bool = _setting(True, "Refuse to serve or build data that does not conform.")
     store: str = _setting("memory", "Where the store lives: 'memory' or a folder (on disk).")
     host: str = _setting("127.0.0.1", "Address the server listens on.")
@@ -115,6 +121,8 @@ class Settings:
             object.__setattr__(self, "root", default_root())
         if self.infer not in ("none", "rdfs", "owlrl"):
             raise BadRequest(f"infer must be none, rdfs or owlrl, not {self.infer!r}")
+        if self.relative_iris not in ("dataset", "file"):
+            raise BadRequest(f"relative_iris must be dataset or file, not {self.relative_iris!r}")
         if not self.base_iri.endswith(("/", "#")):
             raise BadRequest(f"base IRI must end with '/' or '#': {self.base_iri!r}")
         for name in ("port", "workers", "threads", "max_rows", "max_query_bytes", "query_memory"):
@@ -186,6 +194,7 @@ class SettingsChanges(TypedDict, total=False):
     title: str | None
     license: str | None
     infer: str | None
+    relative_iris: str | None
     validate: bool | None
     store: str | None
     host: str | None

@@ -10,7 +10,7 @@ located through the ``SourceIndex``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph
@@ -19,6 +19,7 @@ from rdflib.namespace import SH
 
 from . import shacl
 from .bridge import from_rdflib, graph_from_quads, to_rdflib
+from .errors import EvaluationError
 from .loading import SourceIndex
 from .store import Store
 
@@ -95,25 +96,43 @@ def validate_in_store(
     fail_on: str = "Violation",
     engine: str = "auto",
     max_results: int | None = MAX_RESULTS,
+    shapes_as_written: Iterable[pyoxigraph.Quad] | None = None,
+    data_as_written: Callable[[], Iterable[pyoxigraph.Quad]] | None = None,
 ) -> ValidationReport:
     """Validate some graphs of a store against shapes, choosing the engine.
+
+    The store holds some literals in a canonical form (``"1.50"^^xsd:decimal`` as ``"1.5"``),
+    so what is checked against datatypes, patterns and values, and named in the report, is
+    read from the files as written when they say so: the shapes always, the data when it has
+    literals the store rewrote (``data_as_written`` is then given, and pyshacl reads it: a
+    query on the store cannot see the forms it did not keep).
 
     Args:
         store: holds the data.
         graphs: the graphs validated together, as one data graph (the ontology's included, so
             classes resolve); the store's other graphs are left out.
-        shapes: holds the SHACL shapes graph (every quad of it is read).
+        shapes: holds the SHACL shapes graph (every quad of it is read, unless
+            ``shapes_as_written`` gives the same quads as the files write them).
         index: where subjects are described, to locate each result.
         fail_on: the lowest severity that makes the data non-conformant.
         engine: ``sparql`` (the shapes compiled to queries on the store), ``pyshacl``, or
             ``auto``: sparql unless the shapes use what it does not compile.
         max_results: list at most this many results, count the rest (None: list all).
+        shapes_as_written: the shapes' quads with literals as written.
+        data_as_written: the data's quads with literals as written, for data the store has
+            rewritten (the inferred graph, not in any file, is read from the store).
 
     Raises:
         shacl.Unsupported: ``engine="sparql"`` and the shapes need pyshacl.
+        EvaluationError: the shapes cannot be evaluated (they break a rule of SHACL, or
+            pyshacl fails on them): a failure, never a verdict on the data.
     """
-    shapes_graph = graph_from_quads(shapes.quads())
-    if engine != "pyshacl":
+    shapes_graph = graph_from_quads(
+        shapes.quads() if shapes_as_written is None else shapes_as_written
+    )
+    # ``auto`` reads data the store rewrote as written (pyshacl); ``sparql`` is told to query
+    # the store, and then names values in the store's form
+    if engine == "sparql" or (engine == "auto" and data_as_written is None):
         # The union of all graphs is the same data when nothing else is in the store, and
         # Oxigraph reads it faster than a list of graphs.
         only = None if set(graphs) == set(store.graphs()) else graphs
@@ -140,7 +159,15 @@ def validate_in_store(
         except shacl.Unsupported:
             if engine == "sparql":
                 raise
-    data = graph_from_quads(q for g in graphs for q in store.quads(graph=g))
+        except shacl.IllFormed as exc:
+            raise EvaluationError(f"the shapes cannot be used: {exc}") from None
+    if data_as_written is None:
+        data = graph_from_quads(q for g in graphs for q in store.quads(graph=g))
+    else:
+        written = list(data_as_written())
+        in_files = {q.graph_name.value for q in written if hasattr(q.graph_name, "value")}
+        rest = [q for g in graphs if g not in in_files for q in store.quads(graph=g)]
+        data = graph_from_quads([*written, *rest])
     return validate(data, shapes_graph, index=index, fail_on=fail_on, max_results=max_results)
 
 
@@ -167,9 +194,14 @@ def validate(
     import pyshacl  # only when the compiled engine cannot run the shapes: it is slow to import
 
     _check_fail_on(fail_on)
-    _, report_graph, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
-    )
+    try:
+        _, report_graph, _ = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
+        )
+    except Exception as exc:  # noqa: BLE001 - pyshacl raises many kinds for shapes it refuses
+        raise EvaluationError(f"the shapes cannot be evaluated: {_one_line(exc)}") from None
+    if not isinstance(report_graph, rdflib.Graph):  # a ValidationFailure: no report at all
+        raise EvaluationError(f"the shapes cannot be evaluated: {_one_line(report_graph)}")
 
     def holders(node: rdflib.term.Node) -> Iterator[rdflib.term.Node]:
         return data.subjects(None, node)
@@ -177,6 +209,14 @@ def validate(
     report = _report(report_graph, _locator(index, holders), fail_on, max_results)
     report.engine = "pyshacl"
     return report
+
+
+def _one_line(problem: object) -> str:
+    """pyshacl's message for a failure, on one line (its messages quote whole queries)."""
+    text = " ".join(str(getattr(problem, "message", None) or problem).split())
+    kind = type(problem).__name__
+    text = text or kind
+    return text if len(text) <= 400 else text[:400] + "…"
 
 
 def validate_store(

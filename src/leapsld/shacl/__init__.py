@@ -20,12 +20,13 @@ The parts, each depending only on those before it:
 """
 
 from .compiler import QueryFn, compile_shapes
-from .model import SEVERITIES, Unsupported, severity_name, severity_rank
+from .model import SEVERITIES, IllFormed, Unsupported, severity_name, severity_rank
 from .report import report_graph
 from .running import run
 
 __all__ = [
     "SEVERITIES",
+    "IllFormed",
     "QueryFn",
     "Unsupported",
     "compile_shapes",

@@ -34,10 +34,19 @@ from dataclasses import dataclass, field
 import pyoxigraph
 import rdflib
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
 from ..store import OxigraphStore
-from .model import Node, Unsupported, deactivated, is_class, is_true, show, targeted_shapes
+from .model import (
+    IllFormed,
+    Node,
+    Unsupported,
+    deactivated,
+    is_class,
+    is_true,
+    show,
+    targeted_shapes,
+)
 from .prebinding import check_prebinding
 
 #: Parameters that say nothing about conformance (or are read along with the ones that do).
@@ -454,7 +463,12 @@ class Compiler:
         if re.search(r"[?$](currentShape|shapesGraph|PATH|failure)\b", text):
             raise Unsupported("sh:sparql using $currentShape, $shapesGraph, $PATH or ?failure")
         prologue = self._prefixes(constraint)
-        check_prebinding(prologue, text)
+        try:
+            check_prebinding(prologue, text)
+        except IllFormed as e:
+            raise IllFormed(
+                f"the SPARQL constraint {show(self.g, constraint)} of {show(self.g, shape)}: {e}"
+            ) from None
         check = self._check(shape, "sparql", text, None)
         check.constraint = constraint
         check.prologue = prologue
@@ -464,13 +478,22 @@ class Compiler:
         return check
 
     def _prefixes(self, constraint: Node) -> str:
+        """The PREFIX lines the constraint's ``sh:prefixes`` declare, with those of the nodes
+        they import (``owl:imports``, transitively: SHACL §5.2.1)."""
         lines = []
-        for ontology in self.g.objects(constraint, SH.prefixes):
+        pending = list(self.g.objects(constraint, SH.prefixes))
+        seen: set[Node] = set()
+        while pending:
+            ontology = pending.pop(0)
+            if ontology in seen:
+                continue
+            seen.add(ontology)
             for decl in self.g.objects(ontology, SH.declare):
                 prefix = self.g.value(decl, SH.prefix)
                 namespace = self.g.value(decl, SH.namespace)
                 lines.append(f"PREFIX {prefix}: <{namespace}>")
-        return "\n".join(lines)
+            pending += list(self.g.objects(ontology, OWL.imports))
+        return "\n".join(dict.fromkeys(lines))
 
     # Helpers ---------------------------------------------------------------------------
 

@@ -18,6 +18,11 @@ class Unsupported(Exception):
     """The shapes use something this compiler does not state in SPARQL (pyshacl takes over)."""
 
 
+class IllFormed(Exception):
+    """The shapes break a rule of SHACL itself (e.g. the syntax rules of pre-binding, §5.3.1):
+    no engine may validate with them, and the validation is a failure, not a verdict."""
+
+
 #: The SHACL severities, most severe first, by ``severity_name``.
 SEVERITIES = ("Violation", "Warning", "Info")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import rdflib
 
-from .model import Unsupported
+from .model import IllFormed, Unsupported
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.parserutils import CompValue
@@ -61,6 +61,7 @@ def check_prebinding(prologue: str, select: str) -> None:
         raise Unsupported(f"a sh:select rdflib cannot parse ({e})") from e
     if algebra.name != "SelectQuery":
         raise Unsupported("sh:select that is not a SELECT query")
+    _syntax_rules(algebra.p, top=True)
     top = algebra.p
     while top.name in ("Distinct", "Reduced", "OrderBy"):
         top = top.p
@@ -72,6 +73,39 @@ def check_prebinding(prologue: str, select: str) -> None:
         raise Unsupported("sh:select whose WHERE clause is not its first group")
     if not _exact(top.p)[0]:
         raise Unsupported("sh:select using $this where joining cannot pre-bind it")
+
+
+def _syntax_rules(node: object, *, top: bool = False) -> None:
+    """SHACL's syntax rules for queries with pre-bound variables (§5.3.1.1): no MINUS, no
+    VALUES, no SERVICE, no ``AS $this``, and every sub-select returns ``$this``.
+
+    Raises:
+        IllFormed: naming the rule broken (pyshacl reports these as a failure too).
+    """
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, list | tuple):
+        for item in node:
+            _syntax_rules(item)
+        return
+    if not isinstance(node, CompValue):
+        return
+    name = node.name
+    if name in _FORBIDDEN:
+        raise IllFormed(f"sh:select uses {_FORBIDDEN[name]}, which pre-binding does not allow")
+    rewritten = isinstance(node.get("expr"), rdflib.Variable) and str(node.expr).startswith(
+        "__agg_"
+    )
+    if name == "Extend" and node.var == _THIS and not rewritten:  # not rdflib's GROUP BY $this
+        raise IllFormed("sh:select binds $this with AS, which pre-binding does not allow")
+    if name == "Project" and not top and _THIS not in node.PV:
+        raise IllFormed("sh:select has a sub-select that does not return $this")
+    for key, value in node.items():
+        if not str(key).startswith("_"):
+            _syntax_rules(value, top=top and name in ("Distinct", "Reduced", "OrderBy", "Slice"))
+
+
+_FORBIDDEN = {"Minus": "MINUS", "values": "VALUES", "ServiceGraphPattern": "SERVICE"}
 
 
 def _on_top(node: CompValue) -> bool:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 import rdflib
+import rdflib.collection
 from rdflib.namespace import RDF, SH
 
 from .compiler import Plan
@@ -45,8 +46,7 @@ def _add_result(g: rdflib.Graph, plan: Plan, v: Violation) -> rdflib.BNode:
         g.add((node, SH.sourceConstraint, check.constraint))
     path = v.bindings.get("closedPath") or v.bindings.get("path") or check.path
     if path is not None:
-        g.add((node, SH.resultPath, path))
-        _copy_path(plan.shapes, g, path)
+        g.add((node, SH.resultPath, _copy_path(plan.shapes, g, path)))
     if v.value is not None:
         g.add((node, SH.value, v.value))
     for message in _messages(plan, v):
@@ -56,12 +56,33 @@ def _add_result(g: rdflib.Graph, plan: Plan, v: Violation) -> rdflib.BNode:
     return node
 
 
-def _copy_path(source: rdflib.Graph, target: rdflib.Graph, node: Node) -> None:
+_PATH_OPERATORS = (
+    SH.inversePath,
+    SH.alternativePath,
+    SH.zeroOrMorePath,
+    SH.oneOrMorePath,
+    SH.zeroOrOnePath,
+)
+
+
+def _copy_path(source: rdflib.Graph, target: rdflib.Graph, node: Node) -> Node:
+    """A copy of the SHACL path ``node`` of the shapes graph, in fresh blank nodes (one copy per
+    result, as the W3C reports write it) and only what makes it the path it was read as: a
+    blank node that also says other things (``path-strange-001``: a list that also has an
+    ``sh:inversePath``) is not copied whole."""
     if not isinstance(node, rdflib.BNode):
-        return
-    for p, o in source.predicate_objects(node):
-        target.add((node, p, o))
-        _copy_path(source, target, o)
+        return node
+    copy = rdflib.BNode()
+    if (node, RDF.first, None) in source:
+        items = list(rdflib.collection.Collection(source, node))
+        rdflib.collection.Collection(target, copy, [_copy_path(source, target, i) for i in items])
+        return copy
+    for operator in _PATH_OPERATORS:
+        inner = source.value(node, operator)
+        if inner is not None:
+            target.add((copy, operator, _copy_path(source, target, inner)))
+            return copy
+    return copy
 
 
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
