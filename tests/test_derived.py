@@ -137,3 +137,10 @@ def test_a_steady_load_slows_a_stream_but_never_stops_it(monkeypatch: pytest.Mon
     assert list(derived._politely(range(600), lambda: True)) == list(range(600))
     questions = len(range(0, 600, derived._YIELD_EVERY))
     assert sum(slept) <= questions * derived._LONGEST_PAUSE + 1e-9
+
+
+def test_graph_dump_names_never_collide() -> None:
+    base = "https://example.org/"
+    one = derived.graph_dump_name("x", base + "graph/data/a-b", base)
+    two = derived.graph_dump_name("x", base + "graph/data/a/b", base)
+    assert one != two and one.startswith("x-graph-data-a-b-") and two.endswith(".nt.gz")

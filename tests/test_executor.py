@@ -298,3 +298,37 @@ def test_an_answer_can_make_nothing_but_terms() -> None:
     )
     with pytest.raises(pickle.UnpicklingError):
         _load_answer(pickle.dumps(os.system))
+
+
+def test_queries_waiting_for_a_slot_count_against_their_client() -> None:
+    """Queueing cannot get a client past its share: a second waiting query of a client at its
+    quota is refused at once (it used to wait, then be admitted over the quota)."""
+    import threading
+    import time
+
+    from leapsld.errors import TooManyQueries
+    from leapsld.executor import Executor
+    from leapsld.store import OxigraphStore
+
+    executor = Executor(OxigraphStore(), slots=4, timeout=5, max_rows=10, per_client=2)
+    for client in "ABCD":
+        executor._admit(client)  # the pool is full; A holds one of its two
+    outcomes: list[str] = []
+
+    def ask() -> None:
+        try:
+            executor._admit("A")
+            outcomes.append("admitted")
+        except TooManyQueries:
+            outcomes.append("429")
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    executor._leave("C")
+    executor._leave("D")
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["429", "admitted"]
+    assert executor._clients["A"] == 2

@@ -238,22 +238,22 @@ def test_valid_utf8_in_a_query_string_is_read(client: FlaskClient) -> None:
 def test_a_huge_accept_header_is_refused_at_once(client: FlaskClient, accept: str) -> None:
     import time
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine does not count
     response = client.get("/doc/org/sesame", headers={"Accept": accept})
     assert response.status_code == 400
     assert "Accept header" in response.get_json()["detail"]
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_a_huge_accept_encoding_is_disregarded(client: FlaskClient) -> None:
     import time
 
     header = "gzip;q=0.5, " * 35_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine does not count
     for _ in range(5):
         response = client.get("/doc/org/sesame.ttl", headers={"Accept-Encoding": header})
         assert response.status_code == 200 and "Content-Encoding" not in response.headers
-    assert time.perf_counter() - started < 0.5  # werkzeug's parser took 0.3 s each
+    assert time.process_time() - started < 0.75  # werkzeug's parser took 0.3 s each
     zipped = client.get("/doc/org/sesame.ttl", headers={"Accept-Encoding": "br, gzip;q=0.8"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     plain = client.get("/doc/org/sesame.ttl", headers={"Accept-Encoding": "gzip;q=0, *"})

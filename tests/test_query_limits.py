@@ -265,7 +265,8 @@ def test_documents_keep_answering_while_sixteen_slow_clients_wait(server) -> Non
             time.sleep(0.05)
     for t in clients:
         t.join()
-    assert max(took) < 1.0, took  # ten times what one usually takes under this load
+    # a wide ceiling (a document takes milliseconds; before, 10 s under 16 slow clients)
+    assert max(took) < 3.0, took
 
 
 def test_a_regex_that_cannot_compile_does_not_pin_a_core_after_its_answer(server) -> None:  # type: ignore[no-untyped-def]

@@ -286,3 +286,26 @@ def test_a_description_page_past_the_last_is_404_and_a_bad_page_400(client) -> N
     assert client.get("/doc/org/sesame?page=2").status_code == 404
     for bad in ("0", "-1", "x", "1e3", "9" * 20):
         assert client.get(f"/doc/org/sesame?page={bad}").status_code == 400
+
+
+def test_unicode_digits_are_not_page_numbers(client) -> None:  # type: ignore[no-untyped-def]
+    for bad in ("%C2%B2", "%D9%A1", "%EF%BC%91"):  # ², Arabic-Indic one, fullwidth one
+        assert client.get(f"/doc/org/sesame?page={bad}").status_code == 400
+
+
+def test_a_later_page_names_itself_in_its_location_and_alternate(dataset) -> None:  # type: ignore[no-untyped-def]
+    from leapsld import describe as module
+    from leapsld.web import create_app
+
+    client = create_app(dataset.settings, dataset=dataset).test_client()
+    original = module.MAX_INVERSE
+    try:
+        module.describe.__kwdefaults__["max_inverse"] = 1
+        first = client.get("/doc/org/leaps", headers={"Accept": "text/turtle"})
+        assert 'rel="next"' in first.headers["Link"]
+        second = client.get("/doc/org/leaps?page=2", headers={"Accept": "text/turtle"})
+        assert second.status_code == 200
+        assert second.headers["Content-Location"].endswith("/doc/org/leaps.ttl?page=2")
+        assert "/doc/org/leaps.jsonld?page=2>" in second.headers["Link"]
+    finally:
+        module.describe.__kwdefaults__["max_inverse"] = original

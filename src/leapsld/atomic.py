@@ -19,11 +19,15 @@ LOCK_NAME = ".lock"
 
 
 @contextlib.contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    """Hold ``folder``'s lock (made if missing) for the duration of the block."""
+def locked(folder: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold ``folder``'s lock (made if missing) for the duration of the block.
+
+    Raises:
+        BlockingIOError: ``wait`` is False and another process holds the lock.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
         finally:

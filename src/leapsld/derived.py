@@ -148,14 +148,16 @@ GRAPH_DUMP = "-graph-"
 
 
 def graph_dump_name(stem: str, graph: str, base_iri: str) -> str:
-    """The file name of a graph's own dump: ``leaps-graph-data-memberships.nt.gz``.
+    """The file name of a graph's own dump: readable, and unique (``data/a-b`` and ``data/a/b``
+    read alike, so a short hash of the graph's IRI follows).
 
     >>> graph_dump_name("leaps", "https://w3id.org/leaps/graph/data/memberships", "https://w3id.org/leaps/")
-    'leaps-graph-data-memberships.nt.gz'
+    'leaps-graph-data-memberships-0dc2b8b8.nt.gz'
     """
     key = graph.removeprefix(base_iri + "graph/")
     slug = "".join(c if c.isalnum() or c in "._" else "-" for c in key)
-    return f"{stem}{GRAPH_DUMP}{slug}.nt.gz"
+    digest = hashlib.sha256(graph.encode()).hexdigest()[:8]
+    return f"{stem}{GRAPH_DUMP}{slug}-{digest}.nt.gz"
 
 
 def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None) -> list[Dump]:

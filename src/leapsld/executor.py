@@ -644,34 +644,45 @@ class Executor:
                     f"this client already runs {self.per_client} queries at once, as many as "
                     "one client may; try again when one has answered"
                 )
-            if self._running >= self.slots:
-                # A short, bounded queue: a burst waits a moment instead of failing, but never
-                # so many wait that they hold the request threads documents need.
-                if self._waiting >= max(1, self.slots // 2):
-                    raise Busy(f"all {self.slots} query slots are busy; try again shortly")
-                self._waiting += 1
-                try:
-                    self._freed.wait_for(
-                        lambda: self._running < self.slots, timeout=min(QUEUE_WAIT, self.timeout)
-                    )
-                finally:
-                    self._waiting -= 1
-                if self._running >= self.slots:
-                    raise Busy(f"all {self.slots} query slots are busy; try again shortly")
-            self._running += 1
+            # A query waiting for a slot counts against its client already, so one client
+            # cannot get past its share by queueing several.
             if client is not None:
                 self._clients[client] = self._clients.get(client, 0) + 1
+            try:
+                if self._running >= self.slots:
+                    # A short, bounded queue: a burst waits a moment instead of failing, but
+                    # never so many wait that they hold the request threads documents need.
+                    if self._waiting >= max(1, self.slots // 2):
+                        raise Busy(f"all {self.slots} query slots are busy; try again shortly")
+                    self._waiting += 1
+                    try:
+                        self._freed.wait_for(
+                            lambda: self._running < self.slots,
+                            timeout=min(QUEUE_WAIT, self.timeout),
+                        )
+                    finally:
+                        self._waiting -= 1
+                    if self._running >= self.slots:
+                        raise Busy(f"all {self.slots} query slots are busy; try again shortly")
+            except Busy:
+                self._forget(client)
+                raise
+            self._running += 1
 
     def _leave(self, client: str | None) -> None:
         with self._lock:
             self._running -= 1
             self._freed.notify()
-            if client is not None:
-                left = self._clients.get(client, 1) - 1
-                if left:
-                    self._clients[client] = left
-                else:
-                    self._clients.pop(client, None)
+            self._forget(client)
+
+    def _forget(self, client: str | None) -> None:
+        """One query fewer for ``client`` (the lock held)."""
+        if client is not None:
+            left = self._clients.get(client, 1) - 1
+            if left:
+                self._clients[client] = left
+            else:
+                self._clients.pop(client, None)
 
     def _ask(self, request: bytes, deadline: float) -> QueryOutcome:
         for attempt in (1, 2):  # a child found dead before it had the query is replaced once

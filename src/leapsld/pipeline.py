@@ -197,7 +197,8 @@ def _on_disk(
             if any(Path(settings.store).glob("*.building")):
                 # leftovers of interrupted builds: removed under the lock, when it can be had
                 # (a read-only store keeps them, and is served all the same)
-                with contextlib.suppress(OSError), locked(Path(settings.store)):
+                # (never waiting: a builder at work holds the lock, and its folder is live)
+                with contextlib.suppress(OSError), locked(Path(settings.store), wait=False):
                     remove_abandoned_staging(Path(settings.store))
             return reused
     except Damaged as exc:

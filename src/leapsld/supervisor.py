@@ -253,8 +253,11 @@ class Supervisor:
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited {code}"
         if generation is self.pending:
             self.pending = None
-            if self.current is not None and code != 2:  # on 2 it said why itself
-                log(f"the next version {how}; still serving version {self.current.version}")
+            if self.current is not None:
+                # The old version keeps serving; the next try is the next change (SIGHUP or
+                # --watch), never a rebuild of the same broken files every few seconds.
+                if code != 2:  # on 2 it said why itself
+                    log(f"the next version {how}; still serving version {self.current.version}")
             elif self.served_once:
                 log(f"the next version failed too; trying again in {RETRY:g} s")
                 self.retry_at = time.monotonic() + RETRY

@@ -124,7 +124,9 @@ class Offer:
         return register
 
 
-def alternates(path: str, formats: Sequence[Format], answered: Format) -> list[str]:
+def alternates(
+    path: str, formats: Sequence[Format], answered: Format, *, query: str = ""
+) -> list[str]:
     """The ``Link`` alternates a stock client can read, for a response in ``answered``.
 
     JSON-LD 1.1 §6.2: a processor that receives a non-JSON document follows its
@@ -137,7 +139,7 @@ def alternates(path: str, formats: Sequence[Format], answered: Format) -> list[s
     if answered.context:
         return []
     return [
-        f'<{origin()}{path}{f.suffix}>; rel="alternate"; type="{f.media_type}"'
+        f'<{origin()}{path}{f.suffix}{query}>; rel="alternate"; type="{f.media_type}"'
         for f in formats
         if f.context
     ][:1]
@@ -196,6 +198,7 @@ def graph_document(
     page: Callable[[], Body] | None = None,
     origin_dependent: bool = False,
     links: Sequence[str] = (),
+    query: str = "",
 ) -> Response:
     """The one shape of every RDF document view: negotiate (a suffix wins), render once per
     version (``page`` for HTML), and answer with alternates, Content-Location and validators.
@@ -209,6 +212,8 @@ def graph_document(
         page: the HTML rendering, when ``formats`` offers HTML.
         origin_dependent: the graph itself names this server's URLs (VoID, the SD).
         links: more ``Link`` values.
+        query: the query string that names this document among its pages (``?page=2``), kept
+            in its alternates and Content-Location.
     """
     chosen = choose(formats, suffix=suffix)
     fmt = chosen.format
@@ -231,6 +236,6 @@ def graph_document(
         body,
         fmt,
         negotiated=suffix is None,
-        links=[*alternates(path, formats, fmt), *links],
-        content_location=f"{origin()}{path}{fmt.suffix}" if located else None,
+        links=[*alternates(path, formats, fmt, query=query), *links],
+        content_location=f"{origin()}{path}{fmt.suffix}{query}" if located else None,
     )

@@ -75,9 +75,7 @@ def _live(s: Site) -> Iterator[Metric]:
     info = InfoMetricFamily("leapsld_dataset", "The dataset version served.")
     info.add_metric([], {"version": s.version})
     yield info
-    yield GaugeMetricFamily(
-        "leapsld_dataset_triples", "Quads in the served store.", value=len(s.dataset.store)
-    )
+    yield GaugeMetricFamily("leapsld_dataset_triples", "Quads in the served store.", value=s.quads)
     yield GaugeMetricFamily(
         "leapsld_ready",
         "1 once derived data is ready (as /ready says).",

@@ -6,6 +6,7 @@ Also the ontology at its namespace (``/def``), the shapes (``/shapes``) and the 
 from __future__ import annotations
 
 import json
+import re
 
 import pyoxigraph
 from flask import Blueprint, Response, redirect, render_template, request
@@ -106,6 +107,7 @@ def _description(
         page=lambda: _resource_page(s, iri, f"{origin()}{path}", triples),
         origin_dependent=bool(paging),
         links=links,
+        query=f"?page={number}" if number > 1 else "",
     )
 
 
@@ -116,12 +118,14 @@ def _page_number() -> int:
         BadRequest: it is not a whole number from 1.
     """
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+    if not _PAGE.fullmatch(raw):
         raise BadRequest(f"page={raw!r}: pages are numbered 1, 2, 3, …")
     return int(raw)
 
 
 _N = pyoxigraph.NamedNode
+#: A page number as a client writes it: ASCII digits, from 1 (``str.isdigit`` takes ``²``).
+_PAGE = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def _not_found(s: Site, name: str) -> NotFound:

@@ -7,6 +7,7 @@ version, and a reload builds a new ``Site`` rather than mutating this one.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 from collections.abc import Callable, Sequence, Sized
@@ -104,6 +105,11 @@ class Site:
     @property
     def version(self) -> str:
         return self.dataset.version
+
+    @functools.cached_property
+    def quads(self) -> int:
+        """How many quads the store holds (counted once: on disk a count is a full scan)."""
+        return len(self.dataset.store)
 
     @property
     def stats(self) -> Statistics:
