@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from .conftest import ROOT
-from .test_server import LEAPSLD, clean_env, free_port, stop, wait_until_up
+from .test_server import LEAPSLD, clean_env, free_port, spawn, stop, wait_until_up
 
 TIMEOUT = 2.0
 MEMORY_MIB = 256
@@ -109,7 +109,7 @@ def server(data: Path) -> Iterator[tuple[str, int]]:
     """Eight threads: four query slots by default, two per client; clients told apart by the
     forwarded address (``--trust-proxy``)."""
     port = free_port()
-    process = subprocess.Popen(
+    process = spawn(
         [LEAPSLD, "serve", str(data), "--port", str(port), "--threads", "8", "--no-validate"],
         cwd=ROOT,
         env=clean_env(
@@ -117,10 +117,6 @@ def server(data: Path) -> Iterator[tuple[str, int]]:
             LEAPSLD_QUERY_MEMORY=str(MEMORY_MIB),
             LEAPSLD_TRUST_PROXY="true",
         ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
     )
     origin = f"http://127.0.0.1:{port}"
     try:

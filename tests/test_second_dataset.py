@@ -11,7 +11,6 @@ import gzip
 import hashlib
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from leapsld.pipeline import build
 from leapsld.settings import Settings
 from leapsld.web import create_app
 
-from .test_server import LEAPSLD, clean_env, free_port, stop, wait_until_up
+from .test_server import LEAPSLD, clean_env, free_port, spawn, stop, wait_until_up
 
 SECOND = Path(__file__).resolve().parent / "second"
 BASE = "https://example.org/zoo/"
@@ -257,14 +256,10 @@ def test_validate_query_and_build_on_the_second_dataset(runner, tmp_path: Path) 
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``leapsld serve`` of the second dataset on a loopback port, run from elsewhere."""
     port = free_port()
-    process = subprocess.Popen(
+    process = spawn(
         [LEAPSLD, "serve", "--port", str(port), "--threads", "2"],
         cwd=tmp_path_factory.mktemp("elsewhere"),
         env=clean_env(**ENV),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
     )
     origin = f"http://127.0.0.1:{port}"
     try:

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,22 +37,28 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start(*args: str, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [LEAPSLD, "serve", "--port", str(port), *args],
-        cwd=ROOT,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
+def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Start a server in a session of its own, its output (the access log too) going to a
+    temporary file, readable as ``process.stdout``. Never a pipe nobody reads: once its 64 KB
+    fill, every request thread blocks writing its log line, and the server seems to hang."""
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop(), as process.stdout
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
+    process.stdout = log
+    return process
+
+
+def start(*args: str, port: int) -> subprocess.Popen:
+    return spawn([LEAPSLD, "serve", "--port", str(port), *args], cwd=ROOT, env=clean_env())
 
 
 def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            assert process.stdout is not None
+            process.stdout.seek(0)
             raise AssertionError(f"server exited {process.returncode}: {process.stdout.read()}")
         try:
             if requests.get(f"{origin}/", timeout=1).status_code == 200:

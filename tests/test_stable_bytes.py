@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from .conftest import ROOT
-from .test_server import LEAPSLD, clean_env, free_port, wait_until_up
+from .test_server import LEAPSLD, clean_env, free_port, spawn, wait_until_up
 
 PATHS = [
     "/doc/org/sesame.ttl",
@@ -41,14 +41,8 @@ needs_git = pytest.mark.skipif(
 
 def _serve(folder: Path, port: int) -> dict[str, tuple[str, bytes]]:
     """Start ``leapsld serve`` in ``folder``, fetch every path (ETag, bytes), stop it."""
-    process = subprocess.Popen(
-        [LEAPSLD, "serve", "--port", str(port)],
-        cwd=folder,
-        env=clean_env(LEAPSLD_ROOT=str(folder)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
+    process = spawn(
+        [LEAPSLD, "serve", "--port", str(port)], cwd=folder, env=clean_env(LEAPSLD_ROOT=str(folder))
     )
     origin = f"http://127.0.0.1:{port}"
     try:
