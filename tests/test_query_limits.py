@@ -18,20 +18,13 @@ import pytest
 import requests
 
 from .conftest import ROOT
+from .test_executor import DOUBLING
 from .test_server import LEAPSLD, clean_env, free_port, spawn, stop, wait_until_up
 
 TIMEOUT = 2.0
 MEMORY_MIB = 256
 #: A 4-way cartesian aggregate on 60k triples: hours of work before its first row.
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-#: A 1 KB string doubled 28 times: 256 GiB if it were allowed to finish.
-DOUBLING = (
-    'SELECT (STRLEN(?a28) AS ?n) { BIND("'
-    + "x" * 1000
-    + '" AS ?a0) '
-    + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(28))
-    + " }"
-)
 #: A pattern the regex engine refuses to compile, tried again on every row (~1 ms each).
 BAD_REGEX = 'SELECT ?o { ?s ?p ?o FILTER(REGEX(STR(?o), "(((a{100}){100}){100})")) }'
 DOCUMENT = "/doc/org/org-1.ttl"
