@@ -8,6 +8,7 @@ import pytest
 
 from leapsld.pipeline import build, validate_dataset
 from leapsld.settings import Settings
+from leapsld.validation import ValidationResult
 
 from .conftest import ROOT
 
@@ -23,18 +24,32 @@ def test_every_case_file_is_in_the_manifest() -> None:
     assert {p.stem for p in CASES_DIR.glob("*.ttl")} == set(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_broken_variant_is_caught_with_its_message(name: str) -> None:
-    case = CASES[name]
+def _results(name: str) -> list[ValidationResult]:
     case_file = CASES_DIR / f"{name}.ttl"
     settings = Settings.from_env({}, root=ROOT, data=(ROOT / "ontology", ROOT / "data", case_file))
-    results = validate_dataset(build(settings, validate_data=False), fail_on="Warning").results
+    return validate_dataset(build(settings, validate_data=False), fail_on="Warning").results
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if CASES[n].get("conforms")))
+def test_kept_variant_passes(name: str) -> None:
+    """The passing twin of a broken case: the distinction drawn right gives no result."""
+    results = _results(name)
+    assert results == [], "\n".join(
+        f"{r.severity} {r.focus} {r.path}: {r.message}" for r in results
+    )
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if not CASES[n].get("conforms")))
+def test_broken_variant_is_caught_with_its_message(name: str) -> None:
+    case = CASES[name]
+    results = _results(name)
     assert len(results) == 1, "\n".join(
         f"{r.severity} {r.focus} {r.path}: {r.message}" for r in results
     )
     (result,) = results
     assert result.focus == f"<{case['focus']}>"
-    assert result.path == (f"<{case['path']}>" if "path" in case else None)
+    inverse = "^" if case.get("inverse") else ""
+    assert result.path == (f"{inverse}<{case['path']}>" if "path" in case else None)
     assert result.severity == case["severity"]
     assert case["message"] in result.message
     where = ROOT / case.get("file", f"tests/shapes_cases/{name}.ttl")
