@@ -149,6 +149,14 @@ class NotFound(LeapsError):
     title = "Not found"
 
 
+class Gone(LeapsError):
+    """An earlier release published this IRI; this one retired it, with no successor."""
+
+    http_status = 410
+    exit_code = 2
+    title = "Gone"
+
+
 class NotAcceptable(LeapsError):
     """Nothing the client accepts is offered; the message names what is."""
 

@@ -6,6 +6,8 @@ nothing of it is written into the library:
     <root>/dataset.ttl     its description (DCTERMS, DCAT, VoID): title, licence, examples, …
     <root>/views.toml      the home page: entry-point classes and the queries pictures draw
     <root>/queries/*.rq    example queries, the first comment line of each its title
+    <root>/releases/       what earlier releases published: retired IRIs, earlier ontologies
+                           (``releases.py``)
 
 Each is optional: without them a dataset is served under neutral names. The description is not
 loaded into the published graphs (like the shapes, it lives apart); its statements become the
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
@@ -27,6 +29,7 @@ import pyoxigraph
 
 from .errors import LoadError
 from .namespaces import PREFIXES
+from .releases import Releases, read_releases
 from .settings import Settings
 from .store import Store
 
@@ -132,6 +135,8 @@ class Identity:
     iri: str | None = None
     queries: tuple[ExampleQuery, ...] = ()
     views: Views | None = None
+    #: What became of IRIs earlier releases published, and the earlier ontology versions.
+    releases: Releases = field(default_factory=Releases)
     #: A hash of every file read and every override: part of the dataset version.
     digest: str = ""
 
@@ -185,6 +190,7 @@ def read_identity(settings: Settings) -> Identity:
         data = _read(views_path, root)
         digest.update(b"views\0" + data + b"\0")
         views = _parse_views(data, views_path, root, queries, digest)
+    releases = read_releases(root, settings.base_iri, digest)
     for name in ("title", "license"):
         value = getattr(settings, name)
         digest.update(f"{name}\0{value or ''}\0".encode())
@@ -194,7 +200,13 @@ def read_identity(settings: Settings) -> Identity:
         fields["license"] = settings.license
     fields.setdefault("title", Text(DEFAULT_TITLE))
     fields.setdefault("short_title", fields["title"])
-    return Identity(queries=queries, views=views, digest=digest.hexdigest()[:16], **fields)
+    return Identity(
+        queries=queries,
+        views=views,
+        releases=releases,
+        digest=digest.hexdigest()[:16],
+        **fields,
+    )
 
 
 def _read(path: Path, root: Path) -> bytes:

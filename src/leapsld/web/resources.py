@@ -1,6 +1,8 @@
 """Cool URIs: ``/id/…`` things answer 303 to ``/doc/…`` documents, which negotiate.
 
-Also the ontology at its namespace (``/def``), the shapes (``/shapes``) and the JSON-LD context.
+Also the ontology at its namespace (``/def``) and at each version IRI, earlier ones included
+(``/def/<version>``), the shapes (``/shapes``) and the JSON-LD context. An IRI an earlier release
+published and this one retired answers 301 to its successor or 410 (``releases.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..describe import exists, kind_of
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Gone, NotFound
 from ..formats import by_suffix, of_kind
-from ..iris import iri_for_path, iri_problem, local_url
+from ..iris import document_path, iri_for_path, iri_problem, local_url, path_for_iri
 from ..namespaces import RDF_TYPE
 from ..publish import HYDRA
 from ..reference import has_version, ontology_reference
@@ -37,19 +39,19 @@ def thing(rest: str) -> BaseResponse:
     name, suffix = DOCUMENT.split(rest)
     s = current_site()
     if not exists(s.dataset.store, _iri(s, f"id/{name}")):
-        raise _not_found(s, name)
+        return _retired(s, f"id/{name}", suffix) or _raise(_not_found(s, name))
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
 
 
 @blueprint.route("/doc/<path:rest>", methods=["GET", "HEAD"])
-def doc(rest: str) -> Response:
+def doc(rest: str) -> BaseResponse:
     """The document about ``/id/{rest}``, in the negotiated (or suffixed) format."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
     if not exists(s.dataset.store, _iri(s, f"id/{name}")):
-        raise _not_found(s, name)
+        return _retired(s, f"id/{name}", suffix, document=True) or _raise(_not_found(s, name))
     return _description(
         s,
         f"id/{name}",
@@ -57,6 +59,32 @@ def doc(rest: str) -> Response:
         suffix,
         links=[f'<{origin()}/id/{name}>; rel="describes"'],
     )
+
+
+def _retired(
+    s: Site, local: str, suffix: str | None, *, document: bool = False
+) -> BaseResponse | None:
+    """What became of ``{base}{local}`` if an earlier release published it: 301 to its
+    successor (its document, for a document request), or 410 Gone; None if it was never retired.
+    """
+    iri = iri_for_path(s.base, local)
+    fate = s.identity.releases.fate(iri)
+    if fate is None:
+        return None
+    if fate.successor is None:
+        raise Gone(f"{iri} was published by an earlier release and retired: {fate.reason}")
+    path = path_for_iri(s.base, fate.successor)
+    if path is None:
+        target = fate.successor
+    else:
+        target = f"{origin()}{document_path(path) if document else path}{suffix or ''}"
+    response = redirect(target, code=301)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def _raise(error: Exception) -> BaseResponse:
+    raise error
 
 
 def _iri(s: Site, local: str) -> str:
@@ -147,13 +175,16 @@ def _resource_page(s: Site, iri: str, url: str, triples: list[pyoxigraph.Triple]
 
 
 @blueprint.route("/graph/<path:rest>", methods=["GET", "HEAD"])
-def graph(rest: str) -> Response:
+def graph(rest: str) -> BaseResponse:
     """A named graph: what it is, where it comes from, and its triples (or its dump)."""
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
     graph_iri = _iri(s, f"graph/{name}")
     if graph_iri not in s.dataset.served_graphs:
         if not exists(s.dataset.store, graph_iri):
+            retired = _retired(s, f"graph/{name}", suffix)
+            if retired is not None:
+                return retired
             raise NotFound(
                 f"no graph {graph_iri} is served here; the graphs are listed at {origin()}/sparql"
             )
@@ -174,18 +205,29 @@ def graph(rest: str) -> Response:
 
 @blueprint.route("/def/<version>", methods=["GET", "HEAD"])
 def ontology_version(version: str) -> Response:
-    """The ontology's version IRI answers with the ontology (this server serves one version)."""
+    """The ontology's version IRI answers with the ontology: the current one as ``/def`` does,
+    an earlier one as it was published (its graph, kept in ``releases/ontology/``)."""
     s = current_site()
     wanted = _iri(s, f"def/{version}")
-    if not has_version(
+    if has_version(
         s.dataset.store,
         wanted,
         ontology_graphs=s.dataset.ontology_graphs,
         runner=s.queries,
         client=request.remote_addr or "",
     ):
-        raise NotFound(f"{wanted} is not the version served here; see {origin()}/def")
-    return ontology()
+        return ontology()
+    earlier = s.identity.releases.ontology(wanted)
+    if earlier is None:
+        raise NotFound(f"{wanted} is no version of the ontology served here; see {origin()}/def")
+    return graph_document(
+        s,
+        f"/def/{version}",
+        SHAPES.formats,
+        name=f"def:{wanted}",
+        triples=lambda: list(earlier.triples),
+        suffix=None,
+    )
 
 
 @DOCUMENT.route(blueprint, "/def", methods=["GET", "HEAD"])
