@@ -32,7 +32,10 @@ HEADER = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix e: <https://w3id.org/leaps/id/event/> .
 @prefix f: <https://w3id.org/leaps/id/figure/> .
 @prefix i: <https://w3id.org/leaps/id/interval/> .
-@prefix t: <https://w3id.org/leaps/id/instant/> .
+@prefix y: <https://w3id.org/leaps/id/year/> .
+@prefix series: <https://w3id.org/leaps/id/series/> .
+@prefix status: <https://w3id.org/leaps/id/concept/status/> .
+@prefix technique: <https://w3id.org/leaps/id/concept/technique/> .
 @prefix fp: <https://w3id.org/leaps/id/programme/> .
 @prefix role: <https://w3id.org/leaps/id/concept/role/> .
 @prefix ok: <https://w3id.org/leaps/id/concept/organisation-kind/> .
@@ -82,9 +85,15 @@ def generate(target: int, seed: int, out) -> int:  # type: ignore[no-untyped-def
     written = 0
     for year in range(1950, 2041):
         out.write(
-            f't:{year} a time:Instant ; rdfs:label "{year}"@en ; time:inXSDgYear "{year}"^^xsd:gYear ; {SOURCE} .\n'
+            f'y:{year} a time:DateTimeInterval ; rdfs:label "{year}"@en ; time:hasDateTimeDescription [\n'
+            f'    a time:DateTimeDescription ; time:unitType time:unitYear ; time:year "{year}"^^xsd:gYear ] ; {SOURCE} .\n'
         )
-        written += 4
+        written += 7
+    out.write(
+        'series:beamlines a leaps:Series ; rdfs:label "Synthetic beamlines"@en ;\n'
+        f'    schema:description "The beamlines of the synthetic data, in order."@en ; {SOURCE} .\n'
+    )
+    written += 4
     for code in COUNTRIES:
         out.write(
             f'country:{code} a skos:Concept, schema:Country ; rdfs:label "Country {code.upper()}"@en ;\n'
@@ -117,7 +126,7 @@ def generate(target: int, seed: int, out) -> int:  # type: ignore[no-untyped-def
             for k, member in enumerate(rng.sample(range(orgs), 12)):
                 start = rng.randrange(1990, 2020)
                 out.write(
-                    f'i:network-{network}-{k} a time:ProperInterval ; rdfs:label "since {start}"@en ; time:hasBeginning t:{start} ; {SOURCE} .\n'
+                    f'i:network-{network}-{k} a time:ProperInterval ; rdfs:label "since {start}"@en ; time:intervalStartedBy y:{start} ; {SOURCE} .\n'
                     f'm:network-{network}-{k} a org:Membership ; rdfs:label "member {k} of network {network}"@en ;\n'
                     f"    org:member o:org-{member} ; org:organization o:network-{network} ;\n"
                     f"    org:role role:{'associate-member' if k % 5 == 0 else 'member'} ; org:memberDuring i:network-{network}-{k} ; {SOURCE} .\n"
@@ -129,16 +138,16 @@ def generate(target: int, seed: int, out) -> int:  # type: ignore[no-untyped-def
         kinds = rng.sample(PROJECT_KINDS, 2)
         out.write(
             f'p:project-{project} a schema:ResearchProject, org:OrganizationalCollaboration ; rdfs:label "{name(rng, project)}"@en ;\n'
-            f"    org:classification pk:{kinds[0]}, pk:{kinds[1]} ; time:hasTime i:project-{project} ; schema:funding g:project-{project} ;\n"
+            f"    org:classification ok:project, pk:{kinds[0]}, pk:{kinds[1]} ; time:hasTime i:project-{project} ; schema:funding g:project-{project} ;\n"
             f"    dcterms:spatial region:{rng.choice(REGIONS)} ; leaps:outcome f:project-{project}-hours ;\n"
             f'    schema:description "Project {project} on {rng.choice(WORDS)} and {rng.choice(WORDS)}."@en ; {SOURCE} .\n'
-            f'i:project-{project} a time:ProperInterval ; rdfs:label "{start} to {end}"@en ; time:hasBeginning t:{start} ; time:hasEnd t:{end} ; {SOURCE} .\n'
+            f'i:project-{project} a time:ProperInterval ; rdfs:label "{start} to {end}"@en ; time:intervalStartedBy y:{start} ; time:intervalFinishedBy y:{end} ; {SOURCE} .\n'
             f'g:project-{project} a schema:MonetaryGrant, frapo:Grant ; rdfs:label "Grant of project {project}"@en ;\n'
             f'    schema:fundedItem p:project-{project} ; schema:funder fp:programme-{rng.randrange(20)} ; frapo:hasGrantNumber "{800000 + project}" ; {SOURCE} .\n'
             f'f:project-{project}-hours a schema:PropertyValue ; rdfs:label "Training hours of project {project}"@en ;\n'
             f'    schema:propertyID metric:training-hours ; schema:minValue {rng.randrange(100, 50000)} ; leaps:minExclusive true ; schema:unitText "hours" ; {SOURCE} .\n'
         )
-        written += 33
+        written += 34
         for k, member in enumerate(rng.sample(range(orgs), rng.randrange(3, 9))):
             out.write(
                 f'm:project-{project}-{k} a org:Membership ; rdfs:label "participant {k} of project {project}"@en ;\n'
@@ -148,14 +157,15 @@ def generate(target: int, seed: int, out) -> int:  # type: ignore[no-untyped-def
             written += 6
         if project % 4 == 0:
             out.write(
-                f'b:beamline-{project} a leaps:Beamline ; rdfs:label "Beamline {project}"@en ; leaps:technique panet:{"PaNET01207" if project % 8 else "PaNET01015"} ;\n'
-                f"    leaps:hostedBy o:org-{rng.randrange(orgs)} ; leaps:constructedBy p:project-{project} ; leaps:ordinal {1 + project % 3} ;\n"
+                f'b:beamline-{project} a leaps:Beamline ; rdfs:label "Beamline {project}"@en ; leaps:technique technique:{"x-ray-tomography" if project % 8 else "soft-x-ray"} ;\n'
+                f"    leaps:status status:existing ; leaps:hostedBy o:org-{rng.randrange(orgs)} ; leaps:constructedBy p:project-{project} ;\n"
+                f"    leaps:ordinal {1 + project % 3} ; leaps:ordinalScope series:beamlines ;\n"
                 f'    schema:description "A beamline."@en ; {SOURCE} .\n'
                 f'e:workshops-{project} a schema:EventSeries ; rdfs:label "Workshops {project}"@en ; schema:organizer o:org-{rng.randrange(orgs)} ;\n'
                 f'    schema:about p:project-{project} ; leaps:participantCount [ a schema:QuantitativeValue ; schema:minValue {rng.randrange(10, 900)} ; schema:unitText "scientists" ] ;\n'
                 f'    schema:description "Workshops."@en ; {SOURCE} .\n'
             )
-            written += 21
+            written += 23
         project += 1
     return written
 

@@ -192,3 +192,12 @@ def test_the_cli_refuses_a_broken_retired_file_with_exit_2(tmp_path: Path) -> No
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "releases/retired.toml:2" in done.stderr and "is not an IRI" in done.stderr
+
+
+def test_version_iris_take_a_format_suffix(client) -> None:  # type: ignore[no-untyped-def]
+    for version in ("0.1.0", "0.2.0"):
+        turtle = client.get(f"/def/{version}.ttl")
+        assert turtle.status_code == 200 and turtle.mimetype == "text/turtle", version
+        jsonld = client.get(f"/def/{version}.jsonld")
+        assert jsonld.status_code == 200 and jsonld.mimetype == "application/ld+json", version
+    assert client.get("/def/0.2.0.html").mimetype == "text/html"

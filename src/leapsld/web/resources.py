@@ -208,6 +208,7 @@ def ontology_version(version: str) -> Response:
     """The ontology's version IRI answers with the ontology: the current one as ``/def`` does,
     an earlier one as it was published (its graph, kept in ``releases/ontology/``)."""
     s = current_site()
+    version, suffix = DOCUMENT.split(version)
     wanted = _iri(s, f"def/{version}")
     if has_version(
         s.dataset.store,
@@ -216,7 +217,7 @@ def ontology_version(version: str) -> Response:
         runner=s.queries,
         client=request.remote_addr or "",
     ):
-        return ontology()
+        return ontology(suffix)
     earlier = s.identity.releases.ontology(wanted)
     if earlier is None:
         raise NotFound(f"{wanted} is no version of the ontology served here; see {origin()}/def")
@@ -226,7 +227,7 @@ def ontology_version(version: str) -> Response:
         SHAPES.formats,
         name=f"def:{wanted}",
         triples=lambda: list(earlier.triples),
-        suffix=None,
+        suffix=suffix,
     )
 
 
