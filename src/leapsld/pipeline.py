@@ -35,6 +35,7 @@ from .inference import infer
 from .loading import RawFile, find_files, load_raw, parse_as_written, read_files
 from .memory import release_free_memory
 from .namespaces import inferred_graph
+from .releases import RELEASES_FOLDER
 from .settings import Settings
 from .store import OxigraphStore
 from .validation import MAX_RESULTS, ValidationReport, validate_in_store
@@ -70,6 +71,7 @@ def build(
             settings.root / DESCRIPTION_FILE,
             settings.root / VIEWS_FILE,
             settings.root / QUERIES_FOLDER,
+            settings.root / RELEASES_FOLDER,
         ],
     )
     version = fingerprint(settings, data, shapes, identity, modified)

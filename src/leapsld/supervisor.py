@@ -315,6 +315,7 @@ class Watch:
             settings.description_file or root / "dataset.ttl",
             root / "views.toml",
             root / "queries",
+            root / "releases",
         ]
         self.seen = self._snapshot()
         self.looked = time.monotonic()
