@@ -314,6 +314,14 @@ def build_command(
 )
 @click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
 @click.option(
+    "--relative-iris",
+    type=click.Choice(["file", "dataset"]),
+    default=None,
+    help="What a relative IRI in a file resolves against when the file declares no @base: the "
+    "base IRI plus its path under the project (default), or its own file: IRI (as the W3C "
+    "test suites read their files).",
+)
+@click.option(
     "--query-timeout", type=float, default=None, help="Seconds a query may run (default 10)."
 )
 @click.option(
@@ -354,6 +362,7 @@ def serve(
     title: str | None,
     license_: str | None,
     infer: str | None,
+    relative_iris: str | None,
     query_timeout: float | None,
     max_rows: int | None,
     trust_proxy: bool | None,
@@ -387,6 +396,7 @@ def serve(
         title=title,
         license=license_,
         infer=infer,
+        relative_iris=relative_iris,
         query_timeout=query_timeout,
         max_rows=max_rows,
         trust_proxy=trust_proxy or None,
