@@ -18,7 +18,7 @@ import requests
 from .test_server import LEAPSLD, clean_env, free_port, spawn, stop, wait_until_up
 
 BASE = "https://example.org/zoo/"
-SHARED = f"<{BASE}id/lion> <http://www.w3.org/2000/01/rdf-schema#label> \"lion\"@en .\n"
+SHARED = f'<{BASE}id/lion> <http://www.w3.org/2000/01/rdf-schema#label> "lion"@en .\n'
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 PER_GRAPH = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
@@ -31,11 +31,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "ontology").mkdir()
     (root / "data").mkdir()
     (root / "shapes").mkdir()
-    (root / "data" / "animals.ttl").write_text(
-        SHARED + f"<{BASE}id/lion> a <{BASE}def#Animal> .\n"
-    )
+    (root / "data" / "animals.ttl").write_text(SHARED + f"<{BASE}id/lion> a <{BASE}def#Animal> .\n")
     (root / "data" / "names.ttl").write_text(
-        SHARED + f"<{BASE}id/ann> <http://www.w3.org/2000/01/rdf-schema#label> \"Ann\" .\n"
+        SHARED + f'<{BASE}id/ann> <http://www.w3.org/2000/01/rdf-schema#label> "Ann" .\n'
     )
     (root / "shapes" / "labels.ttl").write_text(
         "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
