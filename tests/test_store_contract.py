@@ -18,7 +18,7 @@ import pytest
 from leapsld.derived import statistics, unique_triples
 from leapsld.describe import describe, exists, known_under
 from leapsld.query import run_query
-from leapsld.store import OxigraphStore, SplitStore, Store
+from leapsld.store import OxigraphStore, SplitStore, Store, reaches_named
 
 EX = "https://example.org/zoo/"
 G1, G2 = f"{EX}graph/animals", f"{EX}graph/keepers"
@@ -192,3 +192,25 @@ def test_a_malformed_query_says_where(store: Store) -> None:
 
     with pytest.raises(QueryError, match="line 1, column"):
         run_query(store, "SELECT ?s WHERE { ?s ?p }")
+
+
+@pytest.mark.parametrize(
+    ("text", "reaches"),
+    [
+        ("SELECT * { ?s ?p ?o }", False),
+        ("# from 2010 to 2012\nSELECT * { ?s ?p ?o }", False),
+        ('SELECT * { ?s <http://x/graph#from> "GRAPH" }', False),
+        ("SELECT * { ?s ?p '''FROM\nGRAPH''' }", False),
+        ('SELECT * { ?s ?p "a\\"b GRAPH" }', False),
+        ("SELECT * FROM <g> { ?s ?p ?o }", True),
+        ("select * { graph ?g { ?s ?p ?o } }", True),
+        ("SELECT * { ?s ex:a\\#b ?o . GRAPH ?g { ?s ?p ?o } }", True),
+        ("SELECT * { FILTER(?a<?b) GRAPH ?g { ?s ?p ?o } FILTER(?c>?d) }", True),
+        ('SELECT * { "unterminated GRAPH ?g { } }', True),
+        ("SELECT * { ?s ex:graph ?o }", True),  # a false yes: slower, never wrong
+    ],
+)
+def test_the_split_store_sends_every_query_that_can_read_a_named_graph_to_them(
+    text: str, reaches: bool
+) -> None:
+    assert reaches_named(text) is reaches

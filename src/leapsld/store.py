@@ -29,10 +29,24 @@ QueryResult = pyoxigraph.QuerySolutions | pyoxigraph.QueryTriples | pyoxigraph.Q
 #: the query processes included, which open it by its path alone.
 REAL_DEFAULT_MARK = "leapsld-default-graph"
 
-#: What in a query's text can reach past the default graph: ``GRAPH``, ``FROM``, ``FROM NAMED``
-#: (case-insensitive; a word inside a string or a prefixed name only sends a query to the
-#: store that answers everything, never to a wrong answer).
-_REACHES_NAMED = re.compile(r"\b(?:GRAPH|FROM)\b", re.IGNORECASE)
+#: The tokens of a query's text that can hide a keyword (IRIs, strings, comments, escapes), and
+#: the keywords that can reach past the default graph: ``GRAPH``, ``FROM``, ``FROM NAMED``.
+_TOKENS = re.compile(
+    r"<[^<>\"{}|^`\\\s]*>"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|\\.|#[^\n]*|\b(?P<keyword>GRAPH|FROM)\b",
+    re.IGNORECASE,
+)
+
+
+def reaches_named(text: str) -> bool:
+    """Whether a query can read a named graph: ``GRAPH`` or ``FROM`` outside its IRIs, strings
+    and comments (in one pass). A false yes only sends it to the store that holds everything
+    (the same answer, more slowly); a text too broken to lex is a yes."""
+    return any(m.group("keyword") for m in _TOKENS.finditer(text))
 
 
 class Store(Protocol):
@@ -307,11 +321,7 @@ class SplitStore:
         substitutions: Mapping[str, Term] | None = None,
     ) -> QueryResult:
         """As ``OxigraphStore.query``, on the store that holds what the query can reach."""
-        reaches = (
-            default_graphs is not None
-            or named_graphs is not None
-            or _REACHES_NAMED.search(text) is not None
-        )
+        reaches = default_graphs is not None or named_graphs is not None or reaches_named(text)
         return (self.full if reaches else self.default).query(
             text,
             default_graphs=default_graphs,
