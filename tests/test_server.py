@@ -63,7 +63,9 @@ def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -
         try:
             if requests.get(f"{origin}/", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.ReadTimeout):
+            # not listening yet, or still building (the supervisor holds the socket from the
+            # start, so a connection waits in its queue until a worker accepts it)
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 

@@ -1,8 +1,10 @@
 """What any ``Store`` must do: the contract every backend passes, run on each implementation.
 
-A backend is a factory from a list of quads to a ``Store`` holding exactly them. The embedded
-store runs in memory, on disk, and on disk reopened read-only (as the server's workers open
-it); a remote engine joins the list with a factory of its own.
+A backend is a factory from a list of quads (each file's named graph) to a ``Store`` holding
+exactly them and a real default graph: each of their triples once (SPARQL's default graph is a
+set). The embedded store runs split in memory (the default graph alone in a store of its own),
+materialised on disk, and on disk reopened read-only (as the server's workers and query
+processes open it); a remote engine joins the list with a factory of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from leapsld.derived import statistics, unique_triples
 from leapsld.describe import describe, exists, known_under
 from leapsld.query import run_query
-from leapsld.store import OxigraphStore, Store
+from leapsld.store import OxigraphStore, SplitStore, Store, reaches_named
 
 EX = "https://example.org/zoo/"
 G1, G2 = f"{EX}graph/animals", f"{EX}graph/keepers"
@@ -47,12 +49,15 @@ _XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
 def _memory(_: Path, quads: list[pyoxigraph.Quad]) -> Store:
     store = OxigraphStore()
     store.add_quads(quads)
-    return store
+    store.materialise_default_graph()
+    return SplitStore.of(store)
 
 
 def _disk(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
     store = OxigraphStore(folder / "store")
     store.add_quads(quads)
+    store.materialise_default_graph()
+    store.mark_real_default()
     store.flush()
     return store
 
@@ -60,13 +65,15 @@ def _disk(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
 def _disk_read_only(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
     writer = OxigraphStore(folder / "store")
     writer.add_quads(quads)
+    writer.materialise_default_graph()
+    writer.mark_real_default()
     writer.flush()
     del writer
     return OxigraphStore(folder / "store", read_only=True)
 
 
 BACKENDS: dict[str, Callable[[Path, list[pyoxigraph.Quad]], Store]] = {
-    "memory": _memory,
+    "memory-split": _memory,
     "disk": _disk,
     "disk-read-only": _disk_read_only,
 }
@@ -83,8 +90,11 @@ def _select(store: Store, text: str, **kw: object) -> list[tuple[str, ...]]:
 
 
 def test_it_holds_exactly_what_was_put_in(store: Store) -> None:
-    assert len(store) == 8
-    assert sorted(map(str, store.quads())) == sorted(map(str, _quads()))
+    assert len(store) == 8 + 7  # the named graphs' quads, and the default graph's triples
+    named = [q for g in (G1, G2) for q in store.quads(graph=g)]
+    assert sorted(map(str, named)) == sorted(map(str, _quads()))
+    default = sorted(str(q.triple) for q in store.quads())
+    assert default == sorted({str(q.triple) for q in _quads()})  # each triple once
     assert all(store.contains(q) for q in _quads())
     assert not store.contains(pyoxigraph.Quad(N(f"{EX}id/lion"), LABEL, L("tiger"), N(G1)))
 
@@ -96,17 +106,30 @@ def test_named_graphs_are_listed_sorted_with_their_sizes(store: Store) -> None:
     assert store.graph_sizes([]) == {}
 
 
-def test_quad_patterns_match_in_one_graph_or_across_all(store: Store) -> None:
+def test_quad_patterns_match_in_one_graph_or_in_the_default_graph(store: Store) -> None:
     lion = N(f"{EX}id/lion")
-    assert len(list(store.quads(lion, LABEL))) == 2
+    assert len(list(store.quads(lion, LABEL))) == 1  # stated in two files, one triple
     assert len(list(store.quads(lion, LABEL, graph=G1))) == 1
     assert [q.subject for q in store.quads(None, None, lion)] == [N(f"{EX}id/ann")]
     assert list(store.quads(graph=f"{EX}graph/none")) == []
 
 
-def test_the_default_graph_is_the_union_of_the_named_graphs(store: Store) -> None:
+def test_the_default_graph_is_the_set_of_the_named_graphs_triples(store: Store) -> None:
     rows = _select(store, "SELECT ?s WHERE { ?s a ?type }")
     assert rows == [(f"<{EX}id/ann>",), (f"<{EX}id/lion>",)]
+    # a triple stated in two files counts once, in COUNT(*) as in every solution sequence
+    assert _select(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == [(f'"7"^^<{_XSD_INT}>',)]
+    assert len(_select(store, "SELECT * WHERE { ?s ?p ?o }")) == 7
+    # a query that reaches into the named graphs sees the same default graph beside them
+    both = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    assert _select(store, both) == [(f'"15"^^<{_XSD_INT}>',)]
+
+
+def test_graph_patterns_still_see_each_files_graph(store: Store) -> None:
+    text = (
+        'SELECT ?g WHERE { GRAPH ?g { ?s <http://www.w3.org/2000/01/rdf-schema#label> "lion"@en } }'
+    )
+    assert _select(store, text) == [(f"<{G1}>",), (f"<{G2}>",)]
 
 
 def test_a_protocol_dataset_narrows_the_default_and_named_graphs(store: Store) -> None:
@@ -169,3 +192,25 @@ def test_a_malformed_query_says_where(store: Store) -> None:
 
     with pytest.raises(QueryError, match="line 1, column"):
         run_query(store, "SELECT ?s WHERE { ?s ?p }")
+
+
+@pytest.mark.parametrize(
+    ("text", "reaches"),
+    [
+        ("SELECT * { ?s ?p ?o }", False),
+        ("# from 2010 to 2012\nSELECT * { ?s ?p ?o }", False),
+        ('SELECT * { ?s <http://x/graph#from> "GRAPH" }', False),
+        ("SELECT * { ?s ?p '''FROM\nGRAPH''' }", False),
+        ('SELECT * { ?s ?p "a\\"b GRAPH" }', False),
+        ("SELECT * FROM <g> { ?s ?p ?o }", True),
+        ("select * { graph ?g { ?s ?p ?o } }", True),
+        ("SELECT * { ?s ex:a\\#b ?o . GRAPH ?g { ?s ?p ?o } }", True),
+        ("SELECT * { FILTER(?a<?b) GRAPH ?g { ?s ?p ?o } FILTER(?c>?d) }", True),
+        ('SELECT * { "unterminated GRAPH ?g { } }', True),
+        ("SELECT * { ?s ex:graph ?o }", True),  # a false yes: slower, never wrong
+    ],
+)
+def test_the_split_store_sends_every_query_that_can_read_a_named_graph_to_them(
+    text: str, reaches: bool
+) -> None:
+    assert reaches_named(text) is reaches

@@ -38,6 +38,24 @@ _RELATIVE_IRIS = click.option(
 )
 
 
+_DEFAULT_GRAPH = click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=_PATHS,
+    help="RDF file or folder whose triples are the default graph (repeatable; TriG and N-Quads "
+    "keep their named graphs). With --data or --named the dataset is the one declared, as "
+    "SPARQL defines it; without, the project's dataset (each file its own named graph).",
+)
+_NAMED = click.option(
+    "--named",
+    "named",
+    multiple=True,
+    metavar="IRI=FILE",
+    help="A named graph of the declared dataset: FILE's triples in graph IRI (repeatable).",
+)
+
+
 def _settings(**flags: Unpack[SettingsChanges]) -> Settings:
     return Settings.from_env(**flags)
 
@@ -150,13 +168,8 @@ def validate(
     "text",
     help="The query text (instead of QUERY_FILE; QUERY_FILE '-' reads stdin).",
 )
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    type=_PATHS,
-    help="RDF files or folders (default: the project's dataset).",
-)
+@_DEFAULT_GRAPH
+@_NAMED
 @click.option(
     "--format",
     "fmt",
@@ -184,6 +197,7 @@ def query(
     query_file: IO[str] | None,
     text: str | None,
     data: tuple[Path, ...],
+    named: tuple[str, ...],
     fmt: str | None,
     infer: str | None,
     max_rows: int | None,
@@ -198,7 +212,11 @@ def query(
     else:
         raise click.UsageError("give exactly one of QUERY_FILE or -e TEXT")
     settings = _settings(
-        data=data or None, infer=infer, max_rows=max_rows, relative_iris=relative_iris
+        default_graph=data or None,
+        named=named or None,
+        infer=infer,
+        max_rows=max_rows,
+        relative_iris=relative_iris,
     )
     dataset = build(settings, validate_data=False, load_shapes=False)
     outcome = _run(dataset.store, source, base, settings.max_rows)
@@ -274,6 +292,8 @@ def build_command(
 
 @main.command()
 @click.argument("paths", nargs=-1, type=_PATHS)
+@_DEFAULT_GRAPH
+@_NAMED
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
@@ -293,6 +313,14 @@ def build_command(
     "--license", "license_", default=None, help="Licence IRI, instead of its description's."
 )
 @click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
+@click.option(
+    "--relative-iris",
+    type=click.Choice(["file", "dataset"]),
+    default=None,
+    help="What a relative IRI in a file resolves against when the file declares no @base: the "
+    "base IRI plus its path under the project (default), or its own file: IRI (as the W3C "
+    "test suites read their files).",
+)
 @click.option(
     "--query-timeout", type=float, default=None, help="Seconds a query may run (default 10)."
 )
@@ -322,6 +350,8 @@ def build_command(
 )
 def serve(
     paths: tuple[Path, ...],
+    data: tuple[Path, ...],
+    named: tuple[str, ...],
     host: str | None,
     port: int | None,
     workers: int | None,
@@ -332,6 +362,7 @@ def serve(
     title: str | None,
     license_: str | None,
     infer: str | None,
+    relative_iris: str | None,
     query_timeout: float | None,
     max_rows: int | None,
     trust_proxy: bool | None,
@@ -349,8 +380,12 @@ def serve(
     """
     from .supervisor import serve as run
 
+    if paths and (data or named):
+        raise click.UsageError("give PATHS (one graph per file) or --data/--named, not both")
     settings = _settings(
         data=paths or None,
+        default_graph=data or None,
+        named=named or None,
         host=host,
         port=port,
         workers=workers,
@@ -361,6 +396,7 @@ def serve(
         title=title,
         license=license_,
         infer=infer,
+        relative_iris=relative_iris,
         query_timeout=query_timeout,
         max_rows=max_rows,
         trust_proxy=trust_proxy or None,

@@ -160,6 +160,8 @@ def fingerprint(
     and of the files that say what the dataset is (its identity: they change what is served)."""
     digest = hashlib.sha256()
     digest.update(f"leapsld {__version__}\0{settings.base_iri}\0{settings.infer}\0".encode())
+    # the layout of the store: a real default graph (older builds held only named graphs)
+    digest.update(f"default graph\0{'declared' if settings.declared else 'files'}\0".encode())
     digest.update(f"identity\0{identity.digest}\0".encode())
     digest.update(f"modified\0{modified.isoformat() if modified else ''}\0".encode())
     for role, raws in (("data", data), ("shapes", shapes)):
@@ -167,6 +169,8 @@ def fingerprint(
             digest.update(
                 f"{role}\0{graph_key(raw.path, settings.root)}\0{len(raw.data)}\0".encode()
             )
+            if raw.named is not None:
+                digest.update(f"named\0{raw.named}\0".encode())
             if settings.relative_iris == "file":  # the file's place is then part of its triples
                 digest.update(f"at\0{raw.path.resolve().as_uri()}\0".encode())
             digest.update(raw.data)
@@ -249,6 +253,7 @@ class _FileEntry(TypedDict):
     graphs: list[str]
     format: str
     base: NotRequired[str | None]
+    in_default: NotRequired[bool]
 
 
 def _file_to_json(f: SourceFile) -> _FileEntry:
@@ -259,6 +264,7 @@ def _file_to_json(f: SourceFile) -> _FileEntry:
         "graphs": list(f.all_graphs),
         "format": f.format.file_extension,
         "base": f.base,
+        "in_default": f.in_default,
     }
 
 
@@ -273,6 +279,7 @@ def _file_from_json(f: _FileEntry) -> SourceFile:
         rdf_format,
         tuple(str(g) for g in f["graphs"]),
         base=f.get("base"),
+        in_default=bool(f.get("in_default", False)),
     )
 
 

@@ -38,10 +38,13 @@ class SourceFile:
     rewritten: int = 0
     #: What relative IRIs in the file resolved against (``base_of``).
     base: str | None = None
+    #: Its triples are in the default graph of a declared dataset (``load_declared``), not in
+    #: ``graph``, which then names nothing; ``graphs`` are then only its own named graphs.
+    in_default: bool = False
 
     @property
     def all_graphs(self) -> tuple[str, ...]:
-        return self.graphs or (self.graph,)
+        return self.graphs if self.in_default else (self.graphs or (self.graph,))
 
     @property
     def is_dataset(self) -> bool:
@@ -130,6 +133,8 @@ class RawFile:
 
     path: Path
     data: bytes
+    #: The named graph a declared dataset puts it in (None: the default graph, or its own).
+    named: str | None = None
 
 
 def read_files(paths: Iterable[Path]) -> list[RawFile]:
@@ -207,6 +212,52 @@ def load_raw(
         for g in graphs:
             owner[g] = rel
         loaded.append(source)
+    return loaded
+
+
+def load_declared(
+    raws: Iterable[RawFile],
+    store: OxigraphStore,
+    *,
+    base_iri: str,
+    root: Path,
+    relative_iris: str = "file",
+) -> list[SourceFile]:
+    """Parse a dataset as SPARQL defines it into ``store``: a file with no ``named`` graph
+    into the default graph (TriG and N-Quads keep their named graphs), a file with one into
+    that graph (its TriG default graph too). No two files may fill the same named graph.
+
+    Raises:
+        LoadError: with file, line and column of the first syntax error, or a graph clash.
+    """
+    loaded = []
+    owner: dict[str, str] = {}
+    for raw in raws:
+        rel = relative_name(raw.path, root)
+        fmt = READABLE_SUFFIXES[raw.path.suffix.lower()]
+        base = base_of(raw.path, root, base_iri=base_iri, relative_iris=relative_iris)
+        graph = raw.named or graph_iri(base_iri, graph_key(raw.path, root))
+        staging = OxigraphStore()
+        try:
+            staging.load(raw.data, format=fmt, graph=raw.named, base_iri=base)
+        except SyntaxError as exc:
+            error = _located(exc, rel)
+            if error.line is None and fmt == pyoxigraph.RdfFormat.RDF_XML:
+                error = _xml_located(error, raw.data, rel)
+            raise error from None
+        except (OSError, ValueError) as exc:
+            raise LoadError(str(exc), path=rel) from None
+        named = staging.graphs()
+        for name in named:
+            if name in owner:
+                raise LoadError(f"names the graph {name}, which belongs to {owner[name]}", path=rel)
+            owner[name] = rel
+        store.add_quads(staging)
+        loaded.append(
+            SourceFile(
+                raw.path, rel, graph, fmt, tuple(named), base=base, in_default=raw.named is None
+            )
+        )
     return loaded
 
 

@@ -60,6 +60,17 @@ class Settings:
         (), "RDF files or folders to load (default: the project's ontology/ and data/)."
     )
     shapes: tuple[Path, ...] = _setting((), "SHACL files or folders (default: shapes/).")
+    default_graph: tuple[Path, ...] = _setting(
+        (),
+        "RDF files or folders whose triples are the default graph of a dataset declared as SPARQL "
+        "defines it (with 'named'; instead of 'data'): each triple once, no per-file graphs; the "
+        "named graphs of TriG or N-Quads files stay named.",
+    )
+    named: tuple[str, ...] = _setting(
+        (),
+        "Named graphs of a declared dataset, each IRI=FILE (whitespace-separated in the "
+        "environment): the file's triples, its TriG default graph included, in graph IRI.",
+    )
     description_file: Path | None = _setting(
         None, "The dataset's description: title, licence, examples (default: <root>/dataset.ttl)."
     )
@@ -135,6 +146,25 @@ class Settings:
             raise BadRequest(f"license must be an absolute IRI, not {self.license!r}")
         if self.query_timeout <= 0:
             raise BadRequest(f"query_timeout must be positive, not {self.query_timeout}")
+        for pair in self.named:
+            iri, _, path = pair.partition("=")
+            if not path or not _ABSOLUTE_IRI.match(iri):
+                raise BadRequest(f"a named graph is IRI=FILE with an absolute IRI, not {pair!r}")
+        if self.declared and self.data:
+            raise BadRequest("give either data (one graph per file) or a declared dataset")
+        if self.declared and self.infer != "none":
+            raise BadRequest("inference runs on a dataset of files, not on a declared dataset")
+
+    @property
+    def declared(self) -> bool:
+        """Whether the dataset is declared (a default graph and named graphs) rather than made
+        of files, each in its own graph."""
+        return bool(self.default_graph or self.named)
+
+    @property
+    def named_graphs(self) -> list[tuple[str, Path]]:
+        """The declared named graphs: (IRI, file)."""
+        return [(iri, Path(path)) for iri, _, path in (p.partition("=") for p in self.named)]
 
     @property
     def slots(self) -> int:
@@ -149,7 +179,10 @@ class Settings:
 
     @property
     def data_paths(self) -> tuple[Path, ...]:
-        """The files or folders to load, defaulting to the project's ontology and data."""
+        """The files or folders to load, defaulting to the project's ontology and data (for a
+        declared dataset: its default graph's, then its named graphs')."""
+        if self.declared:
+            return (*self.default_graph, *(path for _, path in self.named_graphs))
         return self.data or (self.root / "ontology", self.root / "data")
 
     @property
@@ -190,6 +223,8 @@ class SettingsChanges(TypedDict, total=False):
     root: Path | None
     data: tuple[Path, ...] | None
     shapes: tuple[Path, ...] | None
+    default_graph: tuple[Path, ...] | None
+    named: tuple[str, ...] | None
     description_file: Path | None
     title: str | None
     license: str | None
@@ -216,8 +251,10 @@ class SettingsChanges(TypedDict, total=False):
 
 def _coerce(name: str, raw: str, default: object) -> object:
     try:
-        if name in ("data", "shapes"):
+        if name in ("data", "shapes", "default_graph"):
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        if name == "named":
+            return tuple(raw.split())
         if name in ("root", "description_file"):
             return Path(raw)
         if isinstance(default, bool):
