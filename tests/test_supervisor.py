@@ -7,6 +7,7 @@ Liveness checks with wide ceilings, not speed targets.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -153,6 +154,12 @@ def until(check: Callable[[], bool], timeout: float, what: str) -> float:
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
+def replaced(server: Server, victim: int) -> bool:
+    """Whether the killed worker ``victim`` is gone and both workers serve again."""
+    now = workers(server.process.pid)
+    return len(now) == 2 and victim not in now
+
+
 # Two workers, watching their files -----------------------------------------------------------
 
 
@@ -297,6 +304,44 @@ def test_reloads_leave_nothing_in_the_temporary_folder(server: Server) -> None:
         30,
         "old generations' files gone",
     )
+
+
+# The on-disk store ------------------------------------------------------------------------------
+
+
+def test_a_respawned_worker_of_an_on_disk_store_serves_its_generations_version(
+    tmp_path: Path,
+) -> None:
+    """A worker respawned after an edit of data/ that was not reloaded serves the version its
+    generation built (same ETag, old text) and builds nothing: it reopens that version's store
+    and reads no source file (it used to build, and serve, the edited files)."""
+    store = tmp_path / "store"
+    running = launch(tmp_path, "--workers", "2", "--threads", "4", "--store", str(store))
+    try:
+        page = "/doc/beamline/beats.ttl"
+        before = requests.get(running.origin + page, timeout=10)
+        assert before.status_code == 200 and '"BEATS beamline"@en' in before.text
+        (version,) = [p.name for p in store.iterdir() if p.is_dir()]
+        beamlines = running.root / "data" / "beamlines.ttl"
+        beamlines.write_text(
+            beamlines.read_text().replace('"BEATS beamline"@en', '"BEATS beamline (edited)"@en')
+        )
+        for victim in workers(running.process.pid):
+            os.kill(victim, signal.SIGKILL)
+            until(functools.partial(replaced, running, victim), 60, "the worker is respawned")
+        until(
+            lambda: requests.get(running.origin + page, timeout=10).status_code == 200,
+            60,
+            "the respawned workers answer",
+        )
+        answers = [requests.get(running.origin + page, timeout=10) for _ in range(20)]
+        assert {a.status_code for a in answers} == {200}
+        assert {a.headers["ETag"] for a in answers} == {before.headers["ETag"]}
+        assert all("(edited)" not in a.text for a in answers)
+        assert [p.name for p in store.iterdir() if p.is_dir()] == [version]  # nothing built
+        assert "respawning" in running.text() and "Traceback" not in running.text()
+    finally:
+        stop(running.process)
 
 
 # One worker, and the ports --------------------------------------------------------------------

@@ -7,9 +7,12 @@ again from the generation, which still holds the built dataset, so it is back in
 with nothing to rebuild. A worker that keeps dying is respawned with a growing delay; the
 generation never gives up on its own (only its supervisor stops it).
 
-With the memory store the workers inherit the dataset (parsed and validated once); with an
-on-disk store the generation closes the store before forking (RocksDB runs threads, and a fork
-taken while they hold a lock would block the worker) and each worker reopens it read-only.
+The workers inherit the dataset (parsed and validated once), so a worker, first or respawned,
+serves exactly the generation's version and reads none of the source files again: an edit of
+data/ made since is served only by the next generation (a reload), never by a respawned worker.
+With an on-disk store the generation closes the store before forking (RocksDB runs threads,
+and a fork taken while they hold a lock would block the worker) and each worker reopens that
+version's folder read-only.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .memory import release_free_memory
 from .pipeline import build
 from .rendering import render
 from .settings import VALIDATED_ENV, Settings
+from .store import OxigraphStore
 from .validation import ValidationReport
 from .web import App, create_app, warm
 
@@ -89,29 +93,43 @@ def log(message: str) -> None:
 
 @dataclass
 class Prepared:
-    """A dataset built and validated before any worker starts: its summary, and with the
-    memory store the dataset itself, for the workers to inherit."""
+    """A dataset built and validated before any worker starts, for the workers to inherit;
+    with an on-disk store, without its store (closed), which each worker reopens from
+    ``store_path``."""
 
     version: str
     quads: int
     validated: bool
-    dataset: Dataset | None = None
+    dataset: Dataset
+    store_path: Path | None = None
 
 
 def prepare(settings: Settings) -> Prepared:
     """Build and validate once, before any worker starts.
 
-    With the memory store the built dataset is kept (the workers are forked with it); an
-    on-disk store is let go and reopened by each worker.
+    The built dataset is kept: the workers are forked with it. An on-disk store is closed
+    here (its place taken by an empty memory store until a worker reopens it).
 
     Raises:
         LoadError, ShapesViolation: the dataset cannot be served.
     """
     dataset = build(settings)
-    prepared = Prepared(dataset.version, len(dataset.store), dataset.conforms is not None)
-    if settings.store == "memory":
-        prepared.dataset = dataset
+    prepared = Prepared(dataset.version, len(dataset.store), dataset.conforms is not None, dataset)
+    if isinstance(dataset.store, OxigraphStore) and dataset.store.path is not None:
+        prepared.store_path = dataset.store.path
+        dataset.vocabularies  # noqa: B018 - read once from the store while it is open
+        dataset.store = OxigraphStore()  # the last reference: RocksDB closes here
+        gc.collect()
     return prepared
+
+
+def reopen(prepared: Prepared) -> Dataset:
+    """In a worker: the generation's dataset, its on-disk store reopened read-only (that
+    version's folder, which no later build replaces), nothing else read again."""
+    dataset = prepared.dataset
+    if prepared.store_path is not None:
+        dataset.store = OxigraphStore(prepared.store_path, read_only=True)
+    return dataset
 
 
 def run_generation(
@@ -147,14 +165,13 @@ def run_generation(
     if prepared.validated:
         os.environ[VALIDATED_ENV] = prepared.version
     app = None
-    if prepared.dataset is not None:
-        app = create_app(settings, dataset=prepared.dataset)
-        prepared.dataset = None
+    if prepared.store_path is None:
+        app = create_app(settings, dataset=prepared.dataset)  # inherited, shared copy-on-write
     else:
         release_free_memory()  # the on-disk store ``prepare`` built is closed before the fork
     stop = _Stop()
     listener.listen(BACKLOG)
-    pool = Workers(settings, listener, app, stop)
+    pool = Workers(settings, listener, app, prepared, stop)
     gc.collect()
     gc.freeze()  # keep the shared objects out of the workers' collections: fewer copied pages
     return pool.run(channel)
@@ -188,7 +205,12 @@ class Workers:
     """The workers of one generation, on Granian's WSGI worker."""
 
     def __init__(
-        self, settings: Settings, listener: socket.socket, app: App | None, stop: _Stop
+        self,
+        settings: Settings,
+        listener: socket.socket,
+        app: App | None,
+        prepared: Prepared,
+        stop: _Stop,
     ) -> None:
         from granian._granian import SocketHolder
         from granian.constants import Interfaces, RuntimeModes
@@ -196,6 +218,7 @@ class Workers:
 
         self.settings = settings
         self.app = app
+        self.prepared = prepared
         self.stopping = stop
         # Granian's process server, for its worker (the WSGI worker and its arguments); its
         # own loop, which exits on a crash loop and swaps workers blindly, is not used.
@@ -225,7 +248,9 @@ class Workers:
         self.due: dict[int, float] = {}
 
     def spawn(self, idx: int) -> None:
-        loader = functools.partial(_load_worker, self.app, self.settings, self._ready_writer, idx)
+        loader = functools.partial(
+            _load_worker, self.app, self.prepared, self.settings, self._ready_writer, idx
+        )
         wrapper = self.granian._spawn_worker(
             idx=idx, target=self.granian._spawn_wsgi_worker, callback_loader=loader
         )
@@ -316,15 +341,16 @@ class Workers:
         self.workers.clear()
 
 
-def _load_worker(app: App | None, settings: Settings, ready: int, idx: int) -> App:
-    """In a new worker: the application (inherited, or reopened from the on-disk store),
-    warmed, then ``<idx> <pid>`` on the ready pipe."""
+def _load_worker(
+    app: App | None, prepared: Prepared, settings: Settings, ready: int, idx: int
+) -> App:
+    """In a new worker: the application (inherited, or made on the inherited dataset with its
+    on-disk store reopened), warmed, then ``<idx> <pid>`` on the ready pipe."""
     signal.set_wakeup_fd(-1)  # the generation's, inherited through the fork
     die_with_parent()
     if app is None:
-        app = create_app(settings)  # warms itself
-    else:
-        warm(app)
+        app = create_app(settings, dataset=reopen(prepared))
+    warm(app)
     os.write(ready, f"{idx} {os.getpid()}\n".encode())
     return app
 
