@@ -17,12 +17,14 @@ version's folder read-only.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
 import gc
 import multiprocessing.connection
 import os
+import resource
 import signal
 import socket
 import sys
@@ -69,6 +71,16 @@ FIRST_WAIT = 0.5
 LONGEST_WAIT = 8.0
 #: How long a stopping worker may finish the requests it holds before it is killed.
 STOP_TIMEOUT = 30.0
+#: How long a client may take to send a request's headers (hyper's header read timeout, from
+#: the first byte of a request): a slow-header connection is closed after it.
+HEADER_TIMEOUT = 10.0
+#: Connections one worker holds at once (Granian's ``backpressure``; past it, new connections
+#: wait in the socket's queue). Granian's default, the backlog shared among the workers (512
+#: each with two), let ~1,030 slow-header connections stall every new request for the 30 s of
+#: the header timeout; a held connection costs a task and a buffer, not a thread.
+CONNECTIONS = 8192
+#: File descriptors kept for everything else a worker opens (query processes, files, logs).
+SPARE_FILES = 256
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -214,6 +226,7 @@ class Workers:
     ) -> None:
         from granian._granian import SocketHolder
         from granian.constants import Interfaces, RuntimeModes
+        from granian.http import HTTP1Settings
         from granian.server.mp import MPServer
 
         self.settings = settings
@@ -230,6 +243,8 @@ class Workers:
             workers=settings.workers,
             blocking_threads=settings.threads,
             backlog=BACKLOG,
+            backpressure=connections_per_worker(),
+            http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000)),
             log_access=settings.access_log,
             log_access_format=ACCESS_FORMAT,
             log_dictconfig=LOG_CONFIG,
@@ -339,6 +354,21 @@ class Workers:
                 worker.process.kill()
                 worker.process.join()
         self.workers.clear()
+
+
+def connections_per_worker() -> int:
+    """``CONNECTIONS``, or fewer if this process may not open that many files: its soft limit
+    is raised to the hard one first (a connection is a file descriptor)."""
+    wanted = CONNECTIONS + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTIONS
+    return max(64, min(CONNECTIONS, soft - SPARE_FILES))
 
 
 def _load_worker(
