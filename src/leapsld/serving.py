@@ -22,6 +22,7 @@ import ctypes
 import dataclasses
 import functools
 import gc
+import mmap
 import multiprocessing.connection
 import os
 import resource
@@ -69,6 +70,8 @@ QUICK_DEATH = 5.0
 #: The first wait of a crash loop, doubled at each quick death up to ``LONGEST_WAIT``.
 FIRST_WAIT = 0.5
 LONGEST_WAIT = 8.0
+#: The signal a supervisor sends a generation it swapped out (``_Stop``).
+DRAIN = signal.SIGUSR1
 #: How long a stopping worker may finish the requests it holds before it is killed.
 STOP_TIMEOUT = 30.0
 #: How long a client may take to send a request's headers (hyper's header read timeout, from
@@ -190,19 +193,47 @@ def run_generation(
 
 
 class _Stop:
-    """SIGTERM and SIGINT ask the generation to stop; a byte on a pipe wakes its loop."""
+    """SIGTERM and SIGINT ask the generation to stop; a byte on a pipe wakes its loop.
+    ``DRAIN`` says it was swapped out: its workers close each connection after its answer."""
 
     def __init__(self) -> None:
         self.asked = False
+        #: One byte shared with every worker (forked later): 1 once the generation drains.
+        self.draining = mmap.mmap(-1, 1)
         self.wake, writer = os.pipe()
         os.set_blocking(writer, False)
         signal.set_wakeup_fd(writer)
         signal.signal(signal.SIGTERM, self._ask)
         signal.signal(signal.SIGINT, self._ask)
+        signal.signal(DRAIN, self._drain)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # reloads are the supervisor's
 
     def _ask(self, _signum: int, _frame: object) -> None:
         self.asked = True
+
+    def _drain(self, _signum: int, _frame: object) -> None:
+        self.draining[0] = 1
+
+
+class Closing:
+    """The WSGI application of a worker: once its generation drains, every answer says
+    ``Connection: close`` (hyper then closes the connection after it), so a kept-alive client
+    moves to the new workers between two requests instead of having an idle connection
+    closed under a request it is sending."""
+
+    def __init__(self, app: App, draining: mmap.mmap) -> None:
+        self.app = app
+        self.draining = draining
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.draining[0]:
+            return self.app(environ, start_response)
+
+        def closing(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            kept = [(k, v) for k, v in headers if k.lower() != "connection"]
+            return start_response(status, [*kept, ("Connection", "close")], *exc_info)
+
+        return self.app(environ, closing)
 
 
 @dataclass
@@ -264,7 +295,13 @@ class Workers:
 
     def spawn(self, idx: int) -> None:
         loader = functools.partial(
-            _load_worker, self.app, self.prepared, self.settings, self._ready_writer, idx
+            _load_worker,
+            self.app,
+            self.prepared,
+            self.settings,
+            self._ready_writer,
+            idx,
+            self.stopping.draining,
         )
         wrapper = self.granian._spawn_worker(
             idx=idx, target=self.granian._spawn_wsgi_worker, callback_loader=loader
@@ -372,8 +409,13 @@ def connections_per_worker() -> int:
 
 
 def _load_worker(
-    app: App | None, prepared: Prepared, settings: Settings, ready: int, idx: int
-) -> App:
+    app: App | None,
+    prepared: Prepared,
+    settings: Settings,
+    ready: int,
+    idx: int,
+    draining: mmap.mmap,
+) -> Closing:
     """In a new worker: the application (inherited, or made on the inherited dataset with its
     on-disk store reopened), warmed, then ``<idx> <pid>`` on the ready pipe."""
     signal.set_wakeup_fd(-1)  # the generation's, inherited through the fork
@@ -382,7 +424,7 @@ def _load_worker(
         app = create_app(settings, dataset=reopen(prepared))
     warm(app)
     os.write(ready, f"{idx} {os.getpid()}\n".encode())
-    return app
+    return Closing(app, draining)
 
 
 def _send(channel: int, line: str) -> None:
