@@ -352,9 +352,9 @@ class Supervisor:
                 self.pending = self._fork(self._next_socket())
 
     def _let_go(self, sock: socket.socket) -> None:
-        """Close a generation's socket once no generation uses it, unless it is the first one
-        in the no-swap case, then steer to the one in service again (closing moved the
-        group's last socket into its place)."""
+        """Close a swapped-out or failed generation's socket once no generation uses it (the
+        one socket of a server that never swapped, and the ``spare``, stay), then steer to the
+        one in service again: closing moved the group's last socket into its place."""
         if sock not in self.group or sock is self.spare:
             return
         if any(g.sock is sock for g in self.generations):
