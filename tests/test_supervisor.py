@@ -8,6 +8,7 @@ Liveness checks with wide ceilings, not speed targets.
 from __future__ import annotations
 
 import functools
+import http.client
 import os
 import shutil
 import signal
@@ -272,6 +273,31 @@ def test_sighup_swaps_every_worker_without_a_failed_request(server: Server) -> N
     # sent nothing: 3 in 13,399 requests over 6 swaps, when old and new shared one socket).
     assert load.failures == []
     assert len(workers(server.process.pid)) == 2
+
+
+def test_a_swapped_out_worker_closes_kept_alive_connections_after_an_answer(
+    server: Server,
+) -> None:
+    """After a swap, a request on a connection kept alive to an old worker is answered, with
+    ``Connection: close``; a new connection reaches the new workers and is kept alive."""
+    kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    kept.request("GET", DOC)
+    first = kept.getresponse()
+    first.read()
+    assert first.status == 200 and first.getheader("Connection") is None
+    old = set(workers(server.process.pid))
+    mark = len(server.text())
+    os.kill(server.process.pid, signal.SIGHUP)
+    server.wait_for("reloaded: serving", after=mark)
+    time.sleep(0.5)  # the old generation has had the signal (it waits for this connection)
+    kept.request("GET", DOC)
+    last = kept.getresponse()
+    last.read()
+    assert last.status == 200 and last.getheader("Connection") == "close"
+    kept.close()
+    fresh = requests.get(server.origin + DOC, timeout=30)
+    assert fresh.status_code == 200 and "Connection" not in fresh.headers
+    until(functools.partial(gone, server, old), 60, "old workers gone")
 
 
 def _edit_under_load(server: Server, edit: Callable[[], None], expected: str) -> tuple[Load, str]:

@@ -256,13 +256,6 @@ class Supervisor:
         if generation is not self.pending:
             return
         old, self.current, self.pending = self.current, generation, None
-        s = self.settings
-        where = f"http://{s.host}:{s.port}/"
-        if not self.served_once:
-            log(f"serving {generation.quads} quads (version {generation.version}) at {where}")
-            self.served_once = True
-        else:
-            log(f"reloaded: serving {generation.quads} quads (version {generation.version})")
         if self.group:
             listener.steer(generation.sock, self.group.index(generation.sock))
         if self.spare is not None and self.spare is not generation.sock:
@@ -271,14 +264,19 @@ class Supervisor:
             self._let_go(spare)
         elif self.spare is generation.sock:
             self.spare = None
-        if old is None:
-            return
-        if self.group:
+        if old is not None and self.group:
             old.draining = time.monotonic()
             with contextlib.suppress(ProcessLookupError):
                 os.kill(old.pid, DRAIN)  # its workers answer "Connection: close" from now on
-        else:
+        elif old is not None:
             self._retire(old)
+        s = self.settings
+        where = f"http://{s.host}:{s.port}/"
+        if not self.served_once:
+            log(f"serving {generation.quads} quads (version {generation.version}) at {where}")
+            self.served_once = True
+        else:
+            log(f"reloaded: serving {generation.quads} quads (version {generation.version})")
 
     def _drain(self) -> None:
         """Stop the swapped-out generations whose sockets have given their last connection
