@@ -343,10 +343,15 @@ def test_a_reload_with_data_that_does_not_conform_keeps_the_old_version(server: 
     print(f"reload with data that does not conform: {load.ok} ok, {len(load.failures)} failed")
     assert load.failures == [] and load.ok > 20
     assert load.etags == {etag}
-    # Then a good change is picked up by --watch and served.
+    # Then a good change is picked up by --watch and served, without a failed request.
     mark = len(server.text())
-    beamlines.write_text(original.replace('"BEATS beamline"@en', '"BEATS beamline (new)"@en'))
-    server.wait_for("reloaded: serving", after=mark)
+    old = set(workers(server.process.pid))
+    with Load(server.origin + DOC) as load, Load(server.origin + DOC, keep_alive=True) as kept:
+        beamlines.write_text(original.replace('"BEATS beamline"@en', '"BEATS beamline (new)"@en'))
+        server.wait_for("reloaded: serving", after=mark)
+        until(functools.partial(gone, server, old), 60, "old workers gone")
+    print(f"--watch reload under load: {load.ok + kept.ok} ok, {load.failures + kept.failures}")
+    assert load.failures == [] and kept.failures == [] and load.ok > 20
     page = requests.get(server.origin + "/doc/beamline/beats.ttl", timeout=10)
     assert "BEATS beamline (new)" in page.text
     assert requests.get(server.origin + DOC, timeout=10).headers["ETag"] != etag
