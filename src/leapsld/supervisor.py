@@ -97,6 +97,8 @@ class Supervisor:
         self.group: list[socket.socket] = []
         #: The socket of the generation in service that died, for the one built in its place.
         self.spare: socket.socket | None = None
+        #: The kernel refused the steering program: every generation shares one socket.
+        self.unsteerable = False
 
     # the loop ------------------------------------------------------------------------------
 
@@ -180,14 +182,21 @@ class Supervisor:
         """The socket of the next generation: the one in service when there is none to share
         it with (``--reuse-port``) or nothing serves; else a new one, listening at once but
         sent no connection until its generation is in service."""
-        if self.settings.reuse_port or self.current is None:
-            sock = self.spare or self.listener
+        if self.settings.reuse_port or self.current is None or self.unsteerable:
+            sock = self.spare or self.listener if self.current is None else self.current.sock
             assert sock is not None
             return sock
         if not self.group:
             self.group = [self.current.sock]
         sock = listener.sibling(self.current.sock)
-        listener.steer(self.current.sock, self.group.index(self.current.sock))
+        try:
+            listener.steer(self.current.sock, self.group.index(self.current.sock))
+        except OSError as exc:  # not Linux 4.5 or later: one socket for all, as with --reuse-port
+            log(f"cannot steer connections between versions ({exc.strerror}); sharing one socket")
+            self.unsteerable = True
+            self.group = []
+            sock.close()
+            return self.current.sock
         sock.listen(BACKLOG)
         self.group.append(sock)
         return sock
