@@ -6,12 +6,16 @@ These are liveness checks with wide ceilings, not speed targets.
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import socket
 import time
 from collections.abc import Iterator
 
 import pytest
 import requests
+
+from leapsld.serving import HEADER_TIMEOUT
 
 from .test_guard import BOMBS
 from .test_server import children, free_port, start, stop, wait_until_up
@@ -68,3 +72,47 @@ def test_def_versions_are_bound_not_spliced(server) -> None:  # type: ignore[no-
         answer = requests.get(f"{origin}/def/{version}", timeout=10)
         assert answer.status_code == 404, version
         assert "Malformed" not in answer.text and "column" not in answer.text
+
+
+def test_slow_header_connections_do_not_stall_other_clients(server) -> None:  # type: ignore[no-untyped-def]
+    """1,100 connections trickling their headers a byte at a time: other clients are answered
+    meanwhile (Granian's default of 512 connections a worker made them wait the 30 s of the
+    header timeout), and the slow ones are closed once ``HEADER_TIMEOUT`` has passed."""
+    origin, _ = server
+    host, port = origin.removeprefix("http://").split(":")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    slow: list[socket.socket] = []
+    closed: dict[int, float] = {}
+    try:
+        opened = time.monotonic()
+        for _ in range(1100):
+            connection = socket.create_connection((host, int(port)), timeout=10)
+            connection.sendall(b"GET /doc/org/sesame.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append(connection)
+        waits = []
+        while len(closed) < len(slow) and time.monotonic() - opened < HEADER_TIMEOUT + 30:
+            started = time.monotonic()
+            answer = requests.get(f"{origin}/doc/org/sesame.ttl", timeout=60)
+            waits.append(time.monotonic() - started)
+            assert answer.status_code == 200
+            for i, connection in enumerate(slow):
+                if i not in closed:
+                    try:
+                        connection.send(b"X")  # one more byte of a header line
+                    except OSError:
+                        closed[i] = time.monotonic() - opened
+            time.sleep(0.3)
+        print(
+            f"1,100 slow-header connections: {len(waits)} requests meanwhile, slowest "
+            f"{max(waits) * 1000:.0f} ms; slow ones closed after {min(closed.values()):.1f}"
+            f"-{max(closed.values()):.1f} s"
+        )
+        assert len(closed) == len(slow)  # every slow connection was closed by the server
+        assert min(closed.values()) >= HEADER_TIMEOUT - 1  # by the timeout, not earlier
+        assert max(closed.values()) <= HEADER_TIMEOUT + 15  # (it was 30 s, and 1,024 at once)
+        assert max(waits) < 5, waits  # nobody waited for the slow ones (it was 30 s)
+    finally:
+        for connection in slow:
+            connection.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

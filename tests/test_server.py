@@ -63,9 +63,8 @@ def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -
         try:
             if requests.get(f"{origin}/", timeout=1).status_code == 200:
                 return
-        except (requests.ConnectionError, requests.ReadTimeout):
-            # not listening yet, or still building (the supervisor holds the socket from the
-            # start, so a connection waits in its queue until a worker accepts it)
+        except (requests.ConnectionError, requests.Timeout):
+            # refused before the socket listens; queued while the first worker gets ready
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 

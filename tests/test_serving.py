@@ -21,10 +21,16 @@ def test_the_memory_store_is_kept_for_the_workers_to_inherit() -> None:
     assert prepared.dataset.version == prepared.version
 
 
-def test_an_on_disk_store_is_not_kept_for_the_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_on_disk_store_is_closed_and_its_version_reopened_by_the_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The generation keeps the dataset without its RocksDB store (closed before the fork); a
+    worker reopens that version's store, read-only, and nothing else."""
     settings = Settings.from_env({}, root=ROOT, store=str(tmp_path / "store"))
     prepared = serving.prepare(settings)
-    assert prepared.dataset is None and prepared.validated and prepared.quads > 0
+    assert prepared.validated and prepared.quads > 0
+    assert prepared.store_path is not None and prepared.version in str(prepared.store_path)
+    assert len(prepared.dataset.store) == 0  # the on-disk store is let go
+    dataset = serving.reopen(prepared)
+    assert len(dataset.store) == prepared.quads and dataset.version == prepared.version
 
 
 def test_the_site_starts_no_thread_before_its_first_request(dataset) -> None:  # type: ignore[no-untyped-def]

@@ -1,16 +1,26 @@
-"""The one listening socket of a server, bound by the supervisor and inherited by every worker.
+"""The listening sockets of a server: bound by the supervisor, one for each generation, and
+inherited by that generation's workers.
 
-Bound once, without ``SO_REUSEPORT`` unless asked: a second server on the same port is an error
-naming who holds it, never two servers answering side by side. Because the supervisor keeps the
-socket open, connections wait in its queue while workers come and go, instead of being refused.
+The first is bound without ``SO_REUSEPORT``: a second server on the same port is an error
+naming who holds it, never two servers answering side by side. Once bound it is given
+``SO_REUSEPORT``, so that the next generation listens on a socket of its own beside the one in
+service (``sibling``), and a classic BPF program on the group (``steer``) sends every new
+connection to the socket of the generation in service. After a swap the old socket receives
+nothing more: its queue empties into the old workers, which answer what they hold, and none
+of the connections they accepted is cut by their stopping. Because the supervisor keeps the
+sockets open, connections wait in a queue while workers come and go, instead of being refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import errno
 import os
 import socket
+import struct
 from pathlib import Path
+from typing import Any
 
 from .errors import CannotListen
 
@@ -18,8 +28,20 @@ from .errors import CannotListen
 BACKLOG = 1024
 
 
+#: ``SO_ATTACH_REUSEPORT_CBPF`` (Linux 4.5): a classic BPF program choosing, by its index in
+#: the group, the socket a new connection goes to (an index out of range: the kernel's hash).
+_SO_ATTACH_REUSEPORT_CBPF = 51
+_BPF_RET_K = 0x06
+
+
 def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A socket bound to ``host``:``port``, inheritable by forked workers, not yet listening.
+
+    Bound without ``SO_REUSEPORT`` unless ``reuse_port`` (sharing the port with another server
+    is asked for), so that another socket listening on the port makes it fail; given
+    ``SO_REUSEPORT`` once bound, so that the next generation's socket (``sibling``) can listen
+    beside it. A server binding without it (another leapsld, unless asked) still finds the
+    port in use.
 
     Raises:
         CannotListen: the port is in use (naming the leapsld or other program holding it), the
@@ -30,6 +52,17 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     except socket.gaierror as exc:
         raise CannotListen(f"cannot listen on {host}: {exc.strerror}") from None
     family, kind, proto, _, address = infos[0]
+    sock = _bound(family, kind, proto, address, reuse_port=reuse_port)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+def sibling(sock: socket.socket) -> socket.socket:
+    """Another socket on ``sock``'s address (``SO_REUSEPORT``, like ``sock``), not listening."""
+    return _bound(sock.family, sock.type, sock.proto, sock.getsockname(), reuse_port=True)
+
+
+def _bound(family: int, kind: int, proto: int, address: Any, *, reuse_port: bool) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     try:
         # Lets a restarted server bind while old connections linger in TIME_WAIT; on Linux it
@@ -43,9 +76,66 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
         sock.bind(address)
     except OSError as exc:
         sock.close()
-        raise CannotListen(_why(exc, host, port)) from None
+        raise CannotListen(_why(exc, str(address[0]), int(address[1]))) from None
     sock.set_inheritable(True)
     return sock
+
+
+def steer(sock: socket.socket, index: int) -> None:
+    """Send every new connection to the socket at ``index`` in the ``SO_REUSEPORT`` group of
+    ``sock`` (the order in which its sockets started listening; a socket leaving moves the last
+    one into its place).
+
+    Raises:
+        OSError: the kernel refused the program (not Linux, or older than 4.5).
+    """
+    program = ctypes.create_string_buffer(struct.pack("=HBBI", _BPF_RET_K, 0, 0, index))
+    fprog = struct.pack("=HxxxxxxQ", 1, ctypes.addressof(program))
+    sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_REUSEPORT_CBPF, fprog)
+
+
+def queued(sock: socket.socket) -> int:
+    """Connections in a listening socket's accept queue (``tcpi_unacked`` of its ``TCP_INFO``)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    return int(struct.unpack_from("=I", info, 24)[0])
+
+
+def connections(pids: list[int], port: int) -> int:
+    """Established connections to ``port`` held by the processes ``pids``."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    if not inodes:
+        return 0
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if (
+                len(fields) > 9
+                and fields[3] == "01"
+                and fields[9] in inodes
+                and int(fields[1].rsplit(":", 1)[1], 16) == port
+            ):
+                count += 1
+    return count
+
+
+def close(sock: socket.socket) -> None:
+    """Stop listening now, whoever else holds the socket (a worker's zygote, a query
+    process): it leaves its ``SO_REUSEPORT`` group at once, so the group's order is known."""
+    with contextlib.suppress(OSError):  # it never listened
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
 
 
 def _why(exc: OSError, host: str, port: int) -> str:

@@ -7,19 +7,25 @@ again from the generation, which still holds the built dataset, so it is back in
 with nothing to rebuild. A worker that keeps dying is respawned with a growing delay; the
 generation never gives up on its own (only its supervisor stops it).
 
-With the memory store the workers inherit the dataset (parsed and validated once); with an
-on-disk store the generation closes the store before forking (RocksDB runs threads, and a fork
-taken while they hold a lock would block the worker) and each worker reopens it read-only.
+The workers inherit the dataset (parsed and validated once), so a worker, first or respawned,
+serves exactly the generation's version and reads none of the source files again: an edit of
+data/ made since is served only by the next generation (a reload), never by a respawned worker.
+With an on-disk store the generation closes the store before forking (RocksDB runs threads,
+and a fork taken while they hold a lock would block the worker) and each worker reopens that
+version's folder read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
 import gc
+import mmap
 import multiprocessing.connection
 import os
+import resource
 import signal
 import socket
 import sys
@@ -35,6 +41,7 @@ from .memory import release_free_memory
 from .pipeline import build
 from .rendering import render
 from .settings import VALIDATED_ENV, Settings
+from .store import OxigraphStore
 from .validation import ValidationReport
 from .web import App, create_app, warm
 
@@ -63,8 +70,20 @@ QUICK_DEATH = 5.0
 #: The first wait of a crash loop, doubled at each quick death up to ``LONGEST_WAIT``.
 FIRST_WAIT = 0.5
 LONGEST_WAIT = 8.0
+#: The signal a supervisor sends a generation it swapped out (``_Stop``).
+DRAIN = signal.SIGUSR1
 #: How long a stopping worker may finish the requests it holds before it is killed.
 STOP_TIMEOUT = 30.0
+#: How long a client may take to send a request's headers (hyper's header read timeout, from
+#: the first byte of a request): a slow-header connection is closed after it.
+HEADER_TIMEOUT = 10.0
+#: Connections one worker holds at once (Granian's ``backpressure``; past it, new connections
+#: wait in the socket's queue). Granian's default, the backlog shared among the workers (512
+#: each with two), let ~1,030 slow-header connections stall every new request for the 30 s of
+#: the header timeout; a held connection costs a task and a buffer, not a thread.
+CONNECTIONS = 8192
+#: File descriptors kept for everything else a worker opens (query processes, files, logs).
+SPARE_FILES = 256
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -89,29 +108,43 @@ def log(message: str) -> None:
 
 @dataclass
 class Prepared:
-    """A dataset built and validated before any worker starts: its summary, and with the
-    memory store the dataset itself, for the workers to inherit."""
+    """A dataset built and validated before any worker starts, for the workers to inherit;
+    with an on-disk store, without its store (closed), which each worker reopens from
+    ``store_path``."""
 
     version: str
     quads: int
     validated: bool
-    dataset: Dataset | None = None
+    dataset: Dataset
+    store_path: Path | None = None
 
 
 def prepare(settings: Settings) -> Prepared:
     """Build and validate once, before any worker starts.
 
-    With the memory store the built dataset is kept (the workers are forked with it); an
-    on-disk store is let go and reopened by each worker.
+    The built dataset is kept: the workers are forked with it. An on-disk store is closed
+    here (its place taken by an empty memory store until a worker reopens it).
 
     Raises:
         LoadError, ShapesViolation: the dataset cannot be served.
     """
     dataset = build(settings)
-    prepared = Prepared(dataset.version, len(dataset.store), dataset.conforms is not None)
-    if settings.store == "memory":
-        prepared.dataset = dataset
+    prepared = Prepared(dataset.version, len(dataset.store), dataset.conforms is not None, dataset)
+    if isinstance(dataset.store, OxigraphStore) and dataset.store.path is not None:
+        prepared.store_path = dataset.store.path
+        dataset.vocabularies  # noqa: B018 - read once from the store while it is open
+        dataset.store = OxigraphStore()  # the last reference: RocksDB closes here
+        gc.collect()
     return prepared
+
+
+def reopen(prepared: Prepared) -> Dataset:
+    """In a worker: the generation's dataset, its on-disk store reopened read-only (that
+    version's folder, which no later build replaces), nothing else read again."""
+    dataset = prepared.dataset
+    if prepared.store_path is not None:
+        dataset.store = OxigraphStore(prepared.store_path, read_only=True)
+    return dataset
 
 
 def run_generation(
@@ -147,33 +180,60 @@ def run_generation(
     if prepared.validated:
         os.environ[VALIDATED_ENV] = prepared.version
     app = None
-    if prepared.dataset is not None:
-        app = create_app(settings, dataset=prepared.dataset)
-        prepared.dataset = None
+    if prepared.store_path is None:
+        app = create_app(settings, dataset=prepared.dataset)  # inherited, shared copy-on-write
     else:
         release_free_memory()  # the on-disk store ``prepare`` built is closed before the fork
     stop = _Stop()
     listener.listen(BACKLOG)
-    pool = Workers(settings, listener, app, stop)
+    pool = Workers(settings, listener, app, prepared, stop)
     gc.collect()
     gc.freeze()  # keep the shared objects out of the workers' collections: fewer copied pages
     return pool.run(channel)
 
 
 class _Stop:
-    """SIGTERM and SIGINT ask the generation to stop; a byte on a pipe wakes its loop."""
+    """SIGTERM and SIGINT ask the generation to stop; a byte on a pipe wakes its loop.
+    ``DRAIN`` says it was swapped out: its workers close each connection after its answer."""
 
     def __init__(self) -> None:
         self.asked = False
+        #: One byte shared with every worker (forked later): 1 once the generation drains.
+        self.draining = mmap.mmap(-1, 1)
         self.wake, writer = os.pipe()
         os.set_blocking(writer, False)
         signal.set_wakeup_fd(writer)
         signal.signal(signal.SIGTERM, self._ask)
         signal.signal(signal.SIGINT, self._ask)
+        signal.signal(DRAIN, self._drain)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # reloads are the supervisor's
 
     def _ask(self, _signum: int, _frame: object) -> None:
         self.asked = True
+
+    def _drain(self, _signum: int, _frame: object) -> None:
+        self.draining[0] = 1
+
+
+class Closing:
+    """The WSGI application of a worker: once its generation drains, every answer says
+    ``Connection: close`` (hyper then closes the connection after it), so a kept-alive client
+    moves to the new workers between two requests instead of having an idle connection
+    closed under a request it is sending."""
+
+    def __init__(self, app: App, draining: mmap.mmap) -> None:
+        self.app = app
+        self.draining = draining
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.draining[0]:
+            return self.app(environ, start_response)
+
+        def closing(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            kept = [(k, v) for k, v in headers if k.lower() != "connection"]
+            return start_response(status, [*kept, ("Connection", "close")], *exc_info)
+
+        return self.app(environ, closing)
 
 
 @dataclass
@@ -188,14 +248,21 @@ class Workers:
     """The workers of one generation, on Granian's WSGI worker."""
 
     def __init__(
-        self, settings: Settings, listener: socket.socket, app: App | None, stop: _Stop
+        self,
+        settings: Settings,
+        listener: socket.socket,
+        app: App | None,
+        prepared: Prepared,
+        stop: _Stop,
     ) -> None:
         from granian._granian import SocketHolder
         from granian.constants import Interfaces, RuntimeModes
+        from granian.http import HTTP1Settings
         from granian.server.mp import MPServer
 
         self.settings = settings
         self.app = app
+        self.prepared = prepared
         self.stopping = stop
         # Granian's process server, for its worker (the WSGI worker and its arguments); its
         # own loop, which exits on a crash loop and swaps workers blindly, is not used.
@@ -207,6 +274,8 @@ class Workers:
             workers=settings.workers,
             blocking_threads=settings.threads,
             backlog=BACKLOG,
+            backpressure=connections_per_worker(),
+            http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000)),
             log_access=settings.access_log,
             log_access_format=ACCESS_FORMAT,
             log_dictconfig=LOG_CONFIG,
@@ -225,7 +294,15 @@ class Workers:
         self.due: dict[int, float] = {}
 
     def spawn(self, idx: int) -> None:
-        loader = functools.partial(_load_worker, self.app, self.settings, self._ready_writer, idx)
+        loader = functools.partial(
+            _load_worker,
+            self.app,
+            self.prepared,
+            self.settings,
+            self._ready_writer,
+            idx,
+            self.stopping.draining,
+        )
         wrapper = self.granian._spawn_worker(
             idx=idx, target=self.granian._spawn_wsgi_worker, callback_loader=loader
         )
@@ -316,17 +393,38 @@ class Workers:
         self.workers.clear()
 
 
-def _load_worker(app: App | None, settings: Settings, ready: int, idx: int) -> App:
-    """In a new worker: the application (inherited, or reopened from the on-disk store),
-    warmed, then ``<idx> <pid>`` on the ready pipe."""
+def connections_per_worker() -> int:
+    """``CONNECTIONS``, or fewer if this process may not open that many files: its soft limit
+    is raised to the hard one first (a connection is a file descriptor)."""
+    wanted = CONNECTIONS + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTIONS
+    return max(64, min(CONNECTIONS, soft - SPARE_FILES))
+
+
+def _load_worker(
+    app: App | None,
+    prepared: Prepared,
+    settings: Settings,
+    ready: int,
+    idx: int,
+    draining: mmap.mmap,
+) -> Closing:
+    """In a new worker: the application (inherited, or made on the inherited dataset with its
+    on-disk store reopened), warmed, then ``<idx> <pid>`` on the ready pipe."""
     signal.set_wakeup_fd(-1)  # the generation's, inherited through the fork
     die_with_parent()
     if app is None:
-        app = create_app(settings)  # warms itself
-    else:
-        warm(app)
+        app = create_app(settings, dataset=reopen(prepared))
+    warm(app)
     os.write(ready, f"{idx} {os.getpid()}\n".encode())
-    return app
+    return Closing(app, draining)
 
 
 def _send(channel: int, line: str) -> None:

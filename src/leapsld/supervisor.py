@@ -6,9 +6,15 @@ alive. A reload (SIGHUP, or a changed file with ``--watch``) forks the next gene
 the one in service: it builds and validates outside every serving process, and only once its
 workers are ready is the old generation asked to stop (its workers finish what they hold). A
 build that fails, or data that does not conform, logs its full report and leaves the old
-version in service. New and old workers accept from the same socket, so no connection is
-refused during a swap; while no worker accepts (one worker being replaced), connections wait
-in the socket's queue.
+version in service. Each generation listens on a socket of its own beside the others
+(``SO_REUSEPORT``), and the kernel sends every new connection to the socket of the generation
+in service (``listener.steer``): at a swap, new connections go to the new workers at once,
+while the old socket's queue empties into the old workers; only once it is empty, and a
+moment later (``GRACE``) every connection they accepted has sent its request, are they asked
+to stop, so none of the connections they hold is closed unanswered. While no worker accepts
+(a generation being built again after its processes died), connections wait in its queue.
+With ``--reuse-port`` (sharing the port with another server) every generation listens on the
+one socket instead, and the old workers are stopped as soon as the new ones are ready.
 
 Each generation gets its own folder for temporary files (``tempfile`` points there), removed
 when it ends however it ends; the supervisor removes its own at exit, and the folders of
@@ -31,9 +37,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import metrics
-from .listener import bind
-from .serving import STOP_TIMEOUT, log, run_generation
+from . import listener, metrics
+from .listener import BACKLOG, bind
+from .serving import DRAIN, STOP_TIMEOUT, log, run_generation
 from .settings import Settings
 
 #: A change is reloaded once the watched files have been quiet this long (an editor's save,
@@ -44,6 +50,13 @@ POLL = 0.5
 #: After a generation in service died and the next one could not be built, how long before
 #: trying again (connections wait in the socket's queue meanwhile).
 RETRY = 5.0
+#: After its socket's queue is empty, how long an old generation keeps serving before it is
+#: asked to stop: the connections it accepted last have sent their requests by then (hyper
+#: closes a connection that has sent nothing when its worker stops).
+GRACE = 1.0
+#: How long an old generation may keep connections its clients keep alive without a request
+#: (each one that sends a request is answered with ``Connection: close`` and so moves over).
+DRAIN_LIMIT = 10.0
 
 _SCRATCH = re.compile(r"^leapsld-serve-(\d+)-")
 
@@ -54,10 +67,13 @@ class _Generation:
     pid: int
     channel: int
     scratch: Path
+    sock: socket.socket
     version: str | None = None
     quads: int = 0
     ready: bool = False
     retiring: bool = False
+    #: Since when no new connection reaches it (it was swapped out; it serves what it holds).
+    draining: float | None = None
     buffer: bytes = b""
     exit_code: int | None = None
     workers: list[int] = field(default_factory=list)
@@ -76,6 +92,13 @@ class Supervisor:
         self.reload_asked = False
         self.retry_at: float | None = None
         self.count = 0
+        #: The listening sockets in their ``SO_REUSEPORT`` group's order (``listener.steer``);
+        #: empty while only one socket is used (``--reuse-port``, or no swap yet).
+        self.group: list[socket.socket] = []
+        #: The socket of the generation in service that died, for the one built in its place.
+        self.spare: socket.socket | None = None
+        #: The kernel refused the steering program: every generation shares one socket.
+        self.unsteerable = False
 
     # the loop ------------------------------------------------------------------------------
 
@@ -104,7 +127,7 @@ class Supervisor:
         }
         watch = Watch(self.settings) if self.settings.watch else None
         try:
-            self.pending = self._fork()
+            self.pending = self._fork(self.listener)
             while True:
                 if self.stop_asked:
                     return 0
@@ -122,6 +145,7 @@ class Supervisor:
                     if fd in channels:
                         self._hear(channels[fd])
                 self._reap()
+                self._drain()
                 if watch is not None and watch.changed():
                     log("files changed; reloading")
                     self.reload_asked = True
@@ -133,7 +157,7 @@ class Supervisor:
                     self.reload_asked = False
                     if self.current is None and not self.served_once:
                         continue  # the first generation is still on its way
-                    self.pending = self._fork()
+                    self.pending = self._fork(self._next_socket())
         finally:
             self._stop_all()
             signal.set_wakeup_fd(previous)
@@ -141,8 +165,8 @@ class Supervisor:
                 signal.signal(sig, handler)
             os.close(wake)
             os.close(writer)
-            if self.listener is not None:
-                self.listener.close()
+            for sock in {id(s): s for s in [*self.group, self.listener, self.spare] if s}.values():
+                sock.close()
             if self.scratch is not None:
                 shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -154,8 +178,31 @@ class Supervisor:
 
     # generations ---------------------------------------------------------------------------
 
-    def _fork(self) -> _Generation:
-        assert self.listener is not None and self.scratch is not None
+    def _next_socket(self) -> socket.socket:
+        """The socket of the next generation: the one in service when there is none to share
+        it with (``--reuse-port``) or nothing serves; else a new one, listening at once but
+        sent no connection until its generation is in service."""
+        if self.settings.reuse_port or self.current is None or self.unsteerable:
+            sock = self.spare or self.listener if self.current is None else self.current.sock
+            assert sock is not None
+            return sock
+        if not self.group:
+            self.group = [self.current.sock]
+        sock = listener.sibling(self.current.sock)
+        try:
+            listener.steer(self.current.sock, self.group.index(self.current.sock))
+        except OSError as exc:  # not Linux 4.5 or later: one socket for all, as with --reuse-port
+            log(f"cannot steer connections between versions ({exc.strerror}); sharing one socket")
+            self.unsteerable = True
+            self.group = []
+            sock.close()
+            return self.current.sock
+        sock.listen(BACKLOG)
+        self.group.append(sock)
+        return sock
+
+    def _fork(self, sock: socket.socket) -> _Generation:
+        assert self.scratch is not None
         self.count += 1
         scratch = self.scratch / f"generation-{self.count}"
         scratch.mkdir()
@@ -176,9 +223,12 @@ class Supervisor:
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
                 for other in self.generations:
                     os.close(other.channel)
+                for held in [*self.group, self.listener, self.spare]:
+                    if held is not None and held is not sock:
+                        held.close()  # this process's copy only
                 tempfile.tempdir = str(scratch)
                 os.environ["TMPDIR"] = str(scratch)
-                code = run_generation(self.settings, self.listener, writer, serving)
+                code = run_generation(self.settings, sock, writer, serving)
             except BaseException:  # noqa: BLE001 - reported, and the exit code says it failed
                 traceback.print_exc()
             finally:
@@ -187,7 +237,7 @@ class Supervisor:
                 os._exit(code)
         os.close(writer)
         os.set_blocking(reader, False)
-        generation = _Generation(self.count, pid, reader, scratch)
+        generation = _Generation(self.count, pid, reader, scratch, sock)
         self.generations.append(generation)
         return generation
 
@@ -215,6 +265,20 @@ class Supervisor:
         if generation is not self.pending:
             return
         old, self.current, self.pending = self.current, generation, None
+        if self.group:
+            listener.steer(generation.sock, self.group.index(generation.sock))
+        if self.spare is not None and self.spare is not generation.sock:
+            # the socket of a generation that died while this one was being built
+            spare, self.spare = self.spare, None
+            self._let_go(spare)
+        elif self.spare is generation.sock:
+            self.spare = None
+        if old is not None and self.group:
+            old.draining = time.monotonic()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(old.pid, DRAIN)  # its workers answer "Connection: close" from now on
+        elif old is not None:
+            self._retire(old)
         s = self.settings
         where = f"http://{s.host}:{s.port}/"
         if not self.served_once:
@@ -222,8 +286,29 @@ class Supervisor:
             self.served_once = True
         else:
             log(f"reloaded: serving {generation.quads} quads (version {generation.version})")
-        if old is not None:
-            self._retire(old)
+
+    def _drain(self) -> None:
+        """Stop the swapped-out generations whose sockets have given their last connection
+        and whose workers hold no connection (kept alive, or not yet answered), or that have
+        waited ``DRAIN_LIMIT`` seconds for it; they finish what they hold as they stop."""
+        now = time.monotonic()
+        for generation in self.generations:
+            if generation.draining is None or generation.retiring:
+                continue
+            waited = now - generation.draining
+            if waited >= DRAIN_LIMIT:
+                self._retire(generation)
+                continue
+            if waited < GRACE:
+                continue
+            try:
+                if listener.queued(generation.sock) > 0:
+                    continue
+            except OSError:
+                pass
+            pids = _children(generation.pid)
+            if listener.connections(pids, generation.sock.getsockname()[1]) == 0:
+                self._retire(generation)
 
     def _retire(self, generation: _Generation) -> None:
         if not generation.retiring:
@@ -248,6 +333,9 @@ class Supervisor:
             os.close(generation.channel)
             generation.channel = -1
         shutil.rmtree(generation.scratch, ignore_errors=True)
+        if generation is self.current and not self.stop_asked:
+            self.spare = generation.sock  # the next one serves on it: its queue waits
+        self._let_go(generation.sock)
         if generation.retiring or self.stop_asked:
             return
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited {code}"
@@ -268,7 +356,25 @@ class Supervisor:
                 "building it again (connections wait meanwhile)"
             )
             if self.pending is None:
-                self.pending = self._fork()
+                self.pending = self._fork(self._next_socket())
+
+    def _let_go(self, sock: socket.socket) -> None:
+        """Close a swapped-out or failed generation's socket once no generation uses it (the
+        one socket of a server that never swapped, and the ``spare``, stay), then steer to the
+        one in service again: closing moved the group's last socket into its place."""
+        if sock not in self.group or sock is self.spare:
+            return
+        if any(g.sock is sock for g in self.generations):
+            return
+        index = self.group.index(sock)
+        last = self.group.pop()
+        if last is not sock:
+            self.group[index] = last
+        listener.close(sock)
+        if sock is self.listener:
+            self.listener = None
+        if self.current is not None and self.current.sock in self.group:
+            listener.steer(self.current.sock, self.group.index(self.current.sock))
 
     def _stop_all(self) -> None:
         """Ask every generation to stop, wait for them (each waits for its workers), then
@@ -284,6 +390,13 @@ class Supervisor:
                 os.kill(generation.pid, signal.SIGKILL)
             os.waitpid(generation.pid, 0)
             self._ended(generation, -9)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def remove_stale_scratch() -> None:
