@@ -105,7 +105,7 @@ def test_every_released_ontology_version_answers_at_its_version_iri(origin: str)
     assert requests.get(f"{origin}/def/0.0.9", timeout=10).status_code == 404
 
 
-def test_gone_answers_410_with_the_reason(tmp_path: Path) -> None:
+def test_gone_answers_410_and_a_moved_graph_301(tmp_path: Path) -> None:
     """A second copy of the dataset whose release retired an IRI without successor."""
     root = tmp_path / "leaps"
     for name in ("ontology", "data", "shapes", "releases", "queries"):
@@ -113,7 +113,11 @@ def test_gone_answers_410_with_the_reason(tmp_path: Path) -> None:
     for name in ("dataset.ttl", "views.toml"):
         shutil.copy(ROOT / name, root / name)
     retired = root / "releases" / "retired.toml"
-    retired.write_text(retired.read_text() + '"id/org/nowhere" = "never described by the text"\n')
+    moved = '[moved]\n"graph/data/years" = "graph/data/time"\n'
+    retired.write_text(
+        retired.read_text().replace("[moved]\n", moved)
+        + '"id/org/nowhere" = "never described by the text"\n'
+    )
     port = free_port()
     process = spawn(
         [LEAPSLD, "serve", "--port", str(port), "--threads", "2"],
@@ -129,6 +133,9 @@ def test_gone_answers_410_with_the_reason(tmp_path: Path) -> None:
         assert gone.status_code == 410
         assert "never described by the text" in gone.json()["detail"]
         assert requests.get(f"{here}/doc/org/nowhere", timeout=10).status_code == 410
+        graph = requests.get(f"{here}/graph/data/years.ttl", allow_redirects=False, timeout=10)
+        assert graph.status_code == 301
+        assert graph.headers["Location"] == f"{here}/graph/data/time.ttl"
     finally:
         stop(process)
 

@@ -64,7 +64,8 @@ def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -
             if requests.get(f"{origin}/", timeout=1).status_code == 200:
                 return
         except (requests.ConnectionError, requests.Timeout):
-            # refused before the socket listens; queued while the first worker gets ready
+            # not up yet: the supervisor holds the socket, so a connection can wait in its queue
+            # while the workers still build (slow on a loaded machine), and time out
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 
