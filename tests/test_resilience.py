@@ -116,3 +116,31 @@ def test_slow_header_connections_do_not_stall_other_clients(server) -> None:  # 
         for connection in slow:
             connection.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_connections_that_send_nothing_are_closed_after_the_header_timeout(server) -> None:  # type: ignore[no-untyped-def]
+    """A connection that sends no byte is closed once ``HEADER_TIMEOUT`` has passed (hyper's
+    timer starts at a request's first byte: such connections were held for ever), as is one
+    kept alive after an answer and idle as long (hyper's timer, waiting for the next request);
+    neither is closed before."""
+    origin, _ = server
+    host, port = origin.removeprefix("http://").split(":")
+    silent = [socket.create_connection((host, int(port)), timeout=60) for _ in range(50)]
+    kept = socket.create_connection((host, int(port)), timeout=60)
+    try:
+        opened = time.monotonic()
+        kept.sendall(b"GET /doc/org/sesame.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200")
+        closed = []
+        for connection in [*silent, kept]:
+            assert connection.recv(65536) == b""  # the server's end of the connection
+            closed.append(time.monotonic() - opened)
+        print(
+            f"50 silent connections and a kept-alive one closed after {min(closed):.1f}-{max(closed):.1f} s"
+        )
+        assert min(closed) >= HEADER_TIMEOUT - 1
+        assert max(closed) <= HEADER_TIMEOUT + 30
+        assert requests.get(f"{origin}/doc/org/sesame.ttl", timeout=30).status_code == 200
+    finally:
+        for connection in [*silent, kept]:
+            connection.close()

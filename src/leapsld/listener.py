@@ -130,6 +130,67 @@ def connections(pids: list[int], port: int) -> int:
     return count
 
 
+_SYS_PIDFD_GETFD = 438  # Linux 5.6, on every architecture
+_TCP_ESTABLISHED = 1
+
+
+def close_silent(pids: list[int], port: int, after: float) -> int:
+    """Close the connections to ``port`` held by the processes ``pids`` (children of this
+    one) that have not sent a single byte in the ``after`` seconds since they were accepted;
+    how many. hyper's header timeout starts at a request's first byte, so without this a
+    client that connects and sends nothing holds its connection for ever.
+
+    A connection that sent anything (a request on its way, one kept alive between requests)
+    is never touched. Where the kernel will not lend another process's descriptors
+    (``pidfd_getfd``: Linux 5.6, ptrace rights), nothing is closed.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    closed = 0
+    for pid in pids:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        try:
+            for entry in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    if not os.readlink(f"/proc/{pid}/fd/{entry}").startswith("socket:"):
+                        continue
+                    fd = libc.syscall(_SYS_PIDFD_GETFD, pidfd, int(entry), 0)
+                    if fd < 0:
+                        if ctypes.get_errno() in (errno.EPERM, errno.ENOSYS):
+                            return closed
+                        continue
+                    closed += _close_if_silent(fd, port, after)
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+    return closed
+
+
+def _close_if_silent(fd: int, port: int, after: float) -> int:
+    sock = socket.socket(fileno=fd)
+    try:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+            return 0
+        if sock.getsockname()[1] != port:
+            return 0
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 136)
+        if len(info) < 136 or info[0] != _TCP_ESTABLISHED:
+            return 0
+        last_received_ms = struct.unpack_from("=I", info, 52)[0]
+        received = struct.unpack_from("=Q", info, 128)[0]
+        if received == 0 and last_received_ms >= after * 1000:
+            sock.shutdown(socket.SHUT_RDWR)  # the worker's hyper sees the end and lets go
+            return 1
+        return 0
+    except OSError:
+        return 0
+    finally:
+        sock.close()  # this process's copy
+
+
 def close(sock: socket.socket) -> None:
     """Stop listening now, whoever else holds the socket (a worker's zygote, a query
     process): it leaves its ``SO_REUSEPORT`` group at once, so the group's order is known."""

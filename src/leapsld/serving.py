@@ -36,7 +36,7 @@ from typing import Any
 
 from .dataset import Dataset
 from .errors import LeapsError, ShapesViolation
-from .listener import BACKLOG
+from .listener import BACKLOG, close_silent
 from .memory import release_free_memory
 from .pipeline import build
 from .rendering import render
@@ -77,6 +77,9 @@ STOP_TIMEOUT = 30.0
 #: How long a client may take to send a request's headers (hyper's header read timeout, from
 #: the first byte of a request): a slow-header connection is closed after it.
 HEADER_TIMEOUT = 10.0
+#: How often the generation closes its workers' connections that have sent nothing for
+#: ``HEADER_TIMEOUT`` (``listener.close_silent``).
+SILENT_SCAN = 2.0
 #: Connections one worker holds at once (Granian's ``backpressure``; past it, new connections
 #: wait in the socket's queue). Granian's default, the backlog shared among the workers (512
 #: each with two), let ~1,030 slow-header connections stall every new request for the 30 s of
@@ -288,6 +291,7 @@ class Workers:
         holder: Any = SocketHolder
         self.granian._shd = holder(listener.fileno(), False, BACKLOG)  # (fd, unix socket, backlog)
         self.granian._sso = listener
+        self.port = int(listener.getsockname()[1])
         self.ready_pipe, self._ready_writer = os.pipe()
         self.workers: dict[int, _Worker] = {}
         self.quick_deaths: dict[int, int] = {}
@@ -316,9 +320,10 @@ class Workers:
             self.spawn(idx)
         announced = False
         buffer = b""
+        scan = time.monotonic() + SILENT_SCAN
         while not stop.asked:
             now = time.monotonic()
-            timeout = max(0.0, min(self.due.values()) - now) if self.due else None
+            timeout = max(0.0, min([*self.due.values(), scan]) - now)
             sentinels = {w.process.sentinel: w for w in self.workers.values()}
             woken = multiprocessing.connection.wait(
                 [*sentinels, self.ready_pipe, stop.wake], timeout
@@ -349,6 +354,10 @@ class Workers:
                 if when <= now and not stop.asked:
                     del self.due[idx]
                     self.spawn(idx)
+            if now >= scan:
+                scan = now + SILENT_SCAN
+                serving = [w.process.pid for w in self.workers.values() if w.ready]
+                close_silent(serving, self.port, HEADER_TIMEOUT)
         self.stop()
         return 0
 
