@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from . import __version__
 from .identity import Identity, declared_prefixes
 from .loading import RawFile, SourceFile, SourceIndex, graph_key
 from .namespaces import inferred_graph, project_prefixes
+from .remote import is_remote
 from .settings import Settings
 from .store import Store
 from .validation import ValidationReport
@@ -182,7 +184,12 @@ def version_folder(settings: Settings, version: str) -> Path:
 
 
 def derived_folder(settings: Settings, version: str) -> Path:
-    """Where the statistics and dumps of an on-disk build of ``version`` live."""
+    """Where the statistics and dumps of an on-disk build of ``version`` live; for a remote
+    engine, a folder of this machine's for that engine and version, which every worker and
+    restart shares (the engine is read once per version, not once per worker)."""
+    if is_remote(settings.store):
+        engine = hashlib.sha256(settings.store.encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"leapsld-remote-{engine}" / version / DERIVED
     return version_folder(settings, version) / DERIVED
 
 
@@ -222,7 +229,16 @@ class Manifest:
     def read(cls, folder: Path) -> Manifest | None:
         """The manifest in ``folder``, or None when there is none or it cannot be read."""
         try:
-            raw = json.loads((folder / MANIFEST).read_text())
+            return cls.from_json((folder / MANIFEST).read_text())
+        except OSError:
+            return None
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest | None:
+        """The manifest ``to_json`` wrote (on disk, or in a remote engine's version record),
+        or None when it cannot be read."""
+        try:
+            raw = json.loads(text)
             return cls(
                 raw["version"],
                 bool(raw.get("validated")),

@@ -815,3 +815,77 @@ def _watch(executor: weakref.ref[Executor], pool: _Pool) -> None:
                 child.over = "memory"
                 with contextlib.suppress(OSError):
                     os.kill(child.pid, signal.SIGKILL)
+
+
+class WaitingExecutor(Executor):
+    """The executor for a store whose engine is elsewhere (``RemoteStore``): no query processes
+    (the engine evaluates, leapsld only waits), the same slots, per-client quota, row cap and
+    timeout. At the timeout the caller gets ``EngineTimeout`` and the slot is free at once; the
+    thread still waiting for the engine ends when its own request times out."""
+
+    def start(self) -> None:
+        self.started_in = os.getpid()
+
+    def close(self) -> None:
+        self.started_in = None
+
+    def processes(self) -> list[int]:
+        return []
+
+    def run(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union: bool = True,
+        substitutions: Mapping[str, Term] | None = None,
+        max_rows: int | None = None,
+        client: str | None = None,
+    ) -> QueryOutcome:
+        """As ``Executor.run``, waiting for the engine in a thread.
+
+        Raises:
+            EngineTimeout: no answer within the timeout.
+            EngineUnavailable: the engine failed.
+        """
+        from .errors import EngineTimeout
+
+        self._admit(client)
+        try:
+            done: list[QueryOutcome | BaseException] = []
+            cancelled = threading.Event()
+
+            def job() -> None:
+                try:
+                    done.append(
+                        evaluate(
+                            self.store,
+                            text,
+                            default_graphs,
+                            named_graphs,
+                            union,
+                            max_rows if max_rows is not None else self.max_rows,
+                            substitutions,
+                            cancelled,
+                        )
+                    )
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    done.append(exc)
+
+            worker = threading.Thread(target=job, name="leapsld-remote-query", daemon=True)
+            worker.start()
+            worker.join(self.timeout)
+            if not done:
+                cancelled.set()
+                self._count_stop("time")
+                raise EngineTimeout(
+                    f"the SPARQL engine did not answer within {self.timeout:g} s; "
+                    "leapsld stopped waiting"
+                )
+            outcome = done[0]
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+        finally:
+            self._leave(client)

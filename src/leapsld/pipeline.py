@@ -35,8 +35,10 @@ from .inference import infer
 from .loading import RawFile, find_files, load_raw, parse_as_written, read_files
 from .memory import release_free_memory
 from .namespaces import inferred_graph
+from .remote import is_remote
 from .settings import Settings
 from .store import OxigraphStore
+from .target import open_dataset
 from .validation import MAX_RESULTS, ValidationReport, validate_in_store
 
 
@@ -55,6 +57,8 @@ def build(
         LoadError: a file is missing or malformed (file, line and column named).
         ShapesViolation: the data does not conform and validation was asked for.
     """
+    if is_remote(settings.store):  # served from an engine elsewhere, as `load --to` left it
+        return open_dataset(settings)
     check = settings.validate if validate_data is None else validate_data
     identity = read_identity(settings)
     data = read_files(find_files(settings.data_paths))
