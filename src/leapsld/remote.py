@@ -346,7 +346,11 @@ class RemoteStore:
         """
         for g in [*(default_graphs or ()), *(named_graphs or ())]:
             pyoxigraph.NamedNode(g)  # a ValueError for a name that is not an IRI
-        self._parser.query(text)  # SyntaxError with line and column, as the embedded store
+        # parsed here: a SyntaxError with line and column, as on the embedded store; on an
+        # empty store the form is known at no cost (some engines answer an ASK as a SELECT
+        # when offered both kinds of answer)
+        form = self._parser.query(text)
+        accept = _GRAPH_TYPES if isinstance(form, pyoxigraph.QueryTriples) else _RESULTS
         if substitutions:
             text = bind(text, {k: skolem(v, self.layout.genid) for k, v in substitutions.items()})
         text = rewrite_iris(text, self.layout.graphs)
@@ -365,7 +369,7 @@ class RemoteStore:
             dataset = self._everything()
         else:  # the query's own FROM decides (rewritten to the physical graphs)
             dataset = []
-        answer = self._ask(text, dataset, accept=f"{_RESULTS}, {_GRAPH_TYPES}")
+        answer = self._ask(text, dataset, accept=accept)
         with answer:
             kind = (answer.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             body = answer.read(ANSWER_BYTES + 1)
@@ -384,7 +388,8 @@ class RemoteStore:
             for physical, logical in self._back.items():
                 if physical in body:
                     body = body.replace(physical, logical)
-        return _parse_results(body, self.endpoint.query_url)
+        result = _parse_results(body, self.endpoint.query_url)
+        return _as_boolean(result) if isinstance(form, pyoxigraph.QueryBoolean) else result
 
     def quads(
         self,
@@ -438,9 +443,9 @@ class RemoteStore:
         genid = self.layout.genid
         s, o = skolem(quad.subject, genid), skolem(quad.object, genid)  # type: ignore[arg-type]
         text = f"ASK {{ GRAPH <{self.layout.graphs[graph.value]}> {{ {s} {quad.predicate} {o} }} }}"
-        answer = self._ask(text, [])
-        result = _parse_results(answer, self.endpoint.query_url)
-        return bool(result)
+        with self._ask(text, []) as answer:
+            body = answer.read()
+        return bool(_as_boolean(_parse_results(body, self.endpoint.query_url)))
 
     def graphs(self) -> list[str]:
         """The named graphs of this load that hold anything, sorted."""
@@ -489,6 +494,24 @@ def _parse_results(
         return pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
     except SyntaxError as exc:
         raise _unreadable(url, exc) from None
+
+
+def _as_boolean(
+    result: pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean,
+) -> pyoxigraph.QueryBoolean:
+    """An ASK's answer, also when the engine wrote it as one row of one variable (Virtuoso 7
+    does, as ``__ASK_RETVAL``, for a query with a protocol dataset)."""
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        return result
+    rows = list(result)
+    value = rows[0][0] if rows and len(result.variables) == 1 else None
+    truth = value is not None and value.value not in ("0", "false")
+    parsed = pyoxigraph.parse_query_results(
+        f'{{"head":{{}},"boolean":{"true" if truth else "false"}}}',
+        format=pyoxigraph.QueryResultsFormat.JSON,
+    )
+    assert isinstance(parsed, pyoxigraph.QueryBoolean)
+    return parsed
 
 
 def _unreadable(url: str, exc: Exception) -> EngineUnavailable:

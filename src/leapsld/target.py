@@ -250,32 +250,64 @@ def push(
     ):
         dropped = _drop_stale(http, where, current)
         return Loaded(current.version, current.default_size, len(current.sizes), False, dropped)
-    load = f"{dataset.version}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    return write(
+        http,
+        where,
+        version=dataset.version,
+        base_iri=base,
+        graphs={g: _graph_triples(dataset, g) for g in dataset.served_graphs},
+        default=lambda: unique_triples(dataset.store, dataset.served_graphs),
+        manifest=_manifest(dataset).to_json(),
+        modified=dataset.modified.isoformat() if dataset.modified else None,
+        current=current,
+        progress=progress,
+        batch=batch,
+    )
+
+
+def _graph_triples(dataset: Dataset, graph: str) -> Callable[[], Iterable[pyoxigraph.Triple]]:
+    return lambda: (q.triple for q in dataset.store.quads(graph=graph))
+
+
+def write(
+    http: Http,
+    where: str,
+    *,
+    version: str,
+    base_iri: str,
+    graphs: Mapping[str, Callable[[], Iterable[pyoxigraph.Triple]]],
+    default: Callable[[], Iterable[pyoxigraph.Triple]],
+    manifest: str,
+    modified: str | None = None,
+    current: Record | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
+) -> Loaded:
+    """Send one load (each logical graph's triples, and the default graph's, each a set) under
+    graph names of its own, check the engine's counts, flip the record, drop stale graphs.
+
+    Raises:
+        EngineUnavailable, EngineTimeout: the engine failed (the served version is untouched).
+        StorageError: the engine holds other counts than were sent (nothing flipped).
+    """
+    started = datetime.now(UTC)
+    load = f"{version}-{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     prefix = f"{_load_prefix(where)}{load}/"
-    graphs = [g for g in dataset.served_graphs if g]
+    genid = f"{base_iri}{GENID}"
     # each physical name ends with its logical one, so that both sort alike (ORDER BY ?g)
-    layout = Layout(prefix + "default", {g: f"{prefix}g/{g}" for g in graphs}, "")
-    genid = f"{base}{GENID}"
-    layout = Layout(layout.default, layout.graphs, genid)
-    sizes: dict[str, int] = {}
+    physical = {g: f"{prefix}g/{g}" for g in graphs}
     send = _sender(http, batch)
-    for logical in graphs:
-        sizes[logical] = send(
-            layout.graphs[logical],
-            (q.triple for q in dataset.store.quads(graph=logical)),
-            genid,
-            progress,
-        )
-    default_size = send(layout.default, unique_triples(dataset.store, graphs), genid, progress)
+    sizes = {g: send(physical[g], triples(), genid, progress) for g, triples in graphs.items()}
+    default_size = send(prefix + "default", default(), genid, progress)
     record = Record(
-        dataset.version,
+        version,
         load,
-        base,
-        layout,
+        base_iri,
+        Layout(prefix + "default", {g: p for g, p in physical.items() if sizes[g]}, genid),
         {g: n for g, n in sizes.items() if n},
         default_size,
-        _manifest(dataset).to_json(),
-        dataset.modified.isoformat() if dataset.modified else None,
+        manifest,
+        modified,
         tuple(current.physical) if current is not None else (),
         datetime.now(UTC).isoformat(timespec="microseconds"),
     )
@@ -285,9 +317,8 @@ def push(
             "is unchanged"
         )
     _flip(http, where, record)
-    return Loaded(
-        record.version, default_size, len(record.sizes), True, _drop_stale(http, where, record)
-    )
+    dropped = _drop_stale(http, where, record)
+    return Loaded(record.version, default_size, len(record.sizes), True, dropped)
 
 
 def _manifest(dataset: Dataset) -> Manifest:
