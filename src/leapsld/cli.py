@@ -23,7 +23,7 @@ from .rendering import RENDER_FORMATS, render
 from .serialization import RESULT_KINDS, serialize_outcome
 from .settings import DEFAULT_BASE_IRI, Settings, SettingsChanges
 from .store import Store
-from .target import push
+from .target import BATCH, push
 from .validation import MAX_RESULTS, SEVERITIES, ValidationReport
 
 _PATHS = click.Path(path_type=Path)
@@ -307,6 +307,13 @@ def build_command(
 @click.option(
     "--replace", is_flag=True, help="Load again even when the engine serves this very version."
 )
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=BATCH,
+    show_default=True,
+    help="Triples per request to the engine.",
+)
 @click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
 @click.option(
     "--base-iri", default=None, help=f"Base IRI of the data (default {DEFAULT_BASE_IRI})."
@@ -316,6 +323,7 @@ def load(
     to: str,
     graph: str | None,
     replace: bool,
+    batch: int,
     infer: str | None,
     base_iri: str | None,
 ) -> None:
@@ -338,7 +346,9 @@ def load(
         raise
     total = 2 * len(dataset.store)  # each graph's triples, then the default graph's (at most)
     with click.progressbar(length=total, label="loading", file=sys.stderr, show_pos=True) as bar:
-        loaded = push(dataset, endpoint, graph=graph, replace=replace, progress=bar.update)
+        loaded = push(
+            dataset, endpoint, graph=graph, replace=replace, progress=bar.update, batch=batch
+        )
         bar.update(total)
     if loaded.sent:
         click.echo(

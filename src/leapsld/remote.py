@@ -350,7 +350,9 @@ class RemoteStore:
         # empty store the form is known at no cost (some engines answer an ASK as a SELECT
         # when offered both kinds of answer)
         form = self._parser.query(text)
+        ask = isinstance(form, pyoxigraph.QueryBoolean)
         accept = _GRAPH_TYPES if isinstance(form, pyoxigraph.QueryTriples) else _RESULTS
+        del form  # pyoxigraph's results are dropped in the thread that made them
         if substitutions:
             text = bind(text, {k: skolem(v, self.layout.genid) for k, v in substitutions.items()})
         text = rewrite_iris(text, self.layout.graphs)
@@ -389,7 +391,7 @@ class RemoteStore:
                 if physical in body:
                     body = body.replace(physical, logical)
         result = _parse_results(body, self.endpoint.query_url)
-        return _as_boolean(result) if isinstance(form, pyoxigraph.QueryBoolean) else result
+        return _as_boolean(result) if ask else result
 
     def quads(
         self,
