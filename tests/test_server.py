@@ -63,7 +63,7 @@ def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -
         try:
             if requests.get(f"{origin}/", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up, or its first page slow
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 

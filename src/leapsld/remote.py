@@ -230,9 +230,8 @@ class Http:
         timeout: float | None = None,
     ) -> HTTPResponse:
         body = urllib.parse.urlencode(fields).encode()
-        return self.open(
-            url, data=body, headers={"Content-Type": _FORM, "Accept": accept}, timeout=timeout
-        )
+        headers = {"Content-Type": _FORM, "Accept": accept}
+        return self.open(url, data=body, headers=headers, timeout=timeout)
 
     def update(self, text: str, *, timeout: float | None = None) -> None:
         """Run a SPARQL Update at the update URL."""
