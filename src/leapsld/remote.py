@@ -20,12 +20,14 @@ answers 5xx is ``EngineUnavailable`` (502), one that does not answer in time
 from __future__ import annotations
 
 import base64
+import http.client
 import os
 import re
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.client import HTTPResponse
@@ -49,6 +51,8 @@ PASSWORD_ENV = "LEAPSLD_REMOTE_PASSWORD"
 GENID = ".well-known/genid/"
 #: Nothing leapsld asks for: the graph a dataset of no graphs is narrowed to.
 NO_GRAPH = "urn:leapsld:no-graph"
+#: Kept-alive connections to the engine kept idle, at most (per process).
+MAX_IDLE = 32
 #: The largest answer read from the engine for a query from a request (its rows are capped
 #: anyway; this bounds the bytes before they are counted).
 ANSWER_BYTES = 256 << 20
@@ -138,7 +142,11 @@ class Http:
         else:
             self._basic = ""
         self._opener = urllib.request.build_opener(*handlers)
-        self._local = threading.local()
+        self._pool_lock = threading.Lock()
+        self._idle: dict[tuple[str, str], list[http.client.HTTPConnection]] = {}
+        self._pool_pid = os.getpid()
+        self._query_needs_auth = False
+        weakref.finalize(self, _close_all, self._idle)
 
     def open(
         self,
@@ -209,17 +217,108 @@ class Http:
             detail = ""
         finally:
             exc.close()
+        return self._status_error(url, exc.code, detail)
+
+    def _status_error(self, url: str, code: int, detail: str) -> Exception:
         detail = " ".join(detail.split())[:400]
-        if exc.code in (401, 403):
+        if code in (401, 403):
             return EngineUnavailable(
                 f"the SPARQL engine at {_safe(url)} refused leapsld's credentials "
-                f"({exc.code}); set {USER_ENV} and {PASSWORD_ENV}"
+                f"({code}); set {USER_ENV} and {PASSWORD_ENV}"
             )
-        if 400 <= exc.code < 500:
+        if 400 <= code < 500:
             return QueryError(
-                f"the SPARQL engine at {_safe(url)} refused the request ({exc.code}): {detail}"
+                f"the SPARQL engine at {_safe(url)} refused the request ({code}): {detail}"
             )
-        return EngineUnavailable(f"the SPARQL engine at {_safe(url)} answered {exc.code}: {detail}")
+        return EngineUnavailable(f"the SPARQL engine at {_safe(url)} answered {code}: {detail}")
+
+    # Kept-alive connections for queries ---------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        fields: Sequence[tuple[str, str]],
+        *,
+        accept: str,
+        timeout: float | None = None,
+        limit: int = ANSWER_BYTES,
+    ) -> tuple[str, bytes]:
+        """POST a form and read the whole answer (at most ``limit`` bytes): its media type and
+        bytes. Queries go over kept-alive connections: a new connection per query costs more
+        than a small query does (7 ms against 0.4 on Oxigraph server, measured).
+
+        Raises:
+            EngineUnavailable, EngineTimeout, QueryError: as ``open``.
+        """
+        if url != self.endpoint.query_url or self._query_needs_auth:
+            with self.post_form(url, fields, accept=accept, timeout=timeout) as answer:
+                return answer.headers.get("Content-Type") or "", _read(answer, limit, url)
+        parts = urllib.parse.urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        body = urllib.parse.urlencode(fields).encode()
+        headers = {"Content-Type": _FORM, "Accept": accept}
+        wait = timeout or self.endpoint.timeout
+        for attempt in (1, 2):
+            connection, reused = self._take(parts, wait)
+            try:
+                connection.request("POST", target, body, headers)
+                answer = connection.getresponse()
+                data = _read(answer, limit, url)
+            except TimeoutError:
+                connection.close()
+                raise self._timeout(url) from None
+            except (http.client.HTTPException, OSError) as exc:
+                connection.close()
+                if attempt == 1 and (reused or isinstance(exc, http.client.RemoteDisconnected)):
+                    continue  # the engine closed a kept (or refused a new) connection: once more
+                raise EngineUnavailable(
+                    f"the SPARQL engine at {_safe(url)} cannot be reached: {exc}"
+                ) from None
+            except EngineUnavailable:
+                connection.close()
+                raise
+            if answer.will_close:
+                connection.close()
+            else:
+                self._give(parts, connection)
+            if answer.status == 401 and self.endpoint.user is not None:
+                # the engine wants credentials for queries too: through the authenticating
+                # opener from now on (most engines read anonymously, Virtuoso's /sparql too)
+                self._query_needs_auth = True
+                return self.fetch(url, fields, accept=accept, timeout=timeout, limit=limit)
+            if answer.status >= 400:
+                raise self._status_error(url, answer.status, data[:2000].decode("utf-8", "replace"))
+            return answer.headers.get("Content-Type") or "", data
+        raise AssertionError("unreachable")
+
+    def _take(
+        self, parts: urllib.parse.SplitResult, timeout: float
+    ) -> tuple[http.client.HTTPConnection, bool]:
+        with self._pool_lock:
+            if self._pool_pid != os.getpid():  # inherited through a fork: the parent's sockets
+                _close_all(self._idle)
+                self._pool_pid = os.getpid()
+            idle = self._idle.get((parts.scheme, parts.netloc))
+            connection = idle.pop() if idle else None
+        if connection is not None:
+            connection.timeout = timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(timeout)
+            return connection, True
+        kind = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        return kind(parts.hostname or "", parts.port, timeout=timeout), False
+
+    def _give(
+        self, parts: urllib.parse.SplitResult, connection: http.client.HTTPConnection
+    ) -> None:
+        with self._pool_lock:
+            idle = self._idle.setdefault((parts.scheme, parts.netloc), [])
+            if len(idle) < MAX_IDLE and self._pool_pid == os.getpid():
+                idle.append(connection)
+                return
+        connection.close()
 
     def post_form(
         self,
@@ -317,11 +416,17 @@ class RemoteStore:
         return [self.layout.graphs.get(g, NO_GRAPH) for g in graphs]
 
     def _solutions(
-        self, text: str, dataset: Sequence[tuple[str, str]]
+        self, text: str, dataset: Sequence[tuple[str, str]], *, stream: bool = False
     ) -> pyoxigraph.QuerySolutions:
-        """A SELECT of leapsld's own, streamed from the engine."""
-        answer = self._ask(text, dataset)
-        result = _parse_results(answer, self.endpoint.query_url)
+        """A SELECT of leapsld's own: read whole over a kept-alive connection, or (``stream``,
+        for whole graphs) parsed as it arrives over a connection of its own."""
+        if stream:
+            result = _parse_results(self._ask(text, dataset), self.endpoint.query_url)
+        else:
+            _, body = self.http.fetch(
+                self.endpoint.query_url, [("query", text), *dataset], accept=_RESULTS
+            )
+            result = _parse_results(body, self.endpoint.query_url)
         assert isinstance(result, pyoxigraph.QuerySolutions)
         return result
 
@@ -370,14 +475,10 @@ class RemoteStore:
             dataset = self._everything()
         else:  # the query's own FROM decides (rewritten to the physical graphs)
             dataset = []
-        answer = self._ask(text, dataset, accept=accept)
-        with answer:
-            kind = (answer.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            body = answer.read(ANSWER_BYTES + 1)
-        if len(body) > ANSWER_BYTES:
-            raise EngineUnavailable(
-                f"the SPARQL engine's answer is larger than {ANSWER_BYTES >> 20} MiB"
-            )
+        kind, body = self.http.fetch(
+            self.endpoint.query_url, [("query", text), *dataset], accept=accept
+        )
+        kind = kind.split(";")[0].strip().lower()
         rdf = pyoxigraph.RdfFormat.from_media_type(kind) if kind else None
         if rdf is not None:
             try:
@@ -412,7 +513,11 @@ class RemoteStore:
         pattern = " ".join(str(bound[v]) if bound[v] is not None else f"?{v}" for v in "spo")
         graphs = [self.layout.graphs[graph]] if graph is not None else self._physical
         text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ {pattern} }} }}"
-        solutions = self._solutions(text, [("named-graph-uri", g) for g in graphs or [NO_GRAPH]])
+        solutions = self._solutions(
+            text,
+            [("named-graph-uri", g) for g in graphs or [NO_GRAPH]],
+            stream=all(v is None for v in bound.values()),  # a whole graph, or all of them
+        )
         return self._as_quads(solutions, bound)
 
     def _as_quads(
@@ -444,8 +549,7 @@ class RemoteStore:
         genid = self.layout.genid
         s, o = skolem(quad.subject, genid), skolem(quad.object, genid)  # type: ignore[arg-type]
         text = f"ASK {{ GRAPH <{self.layout.graphs[graph.value]}> {{ {s} {quad.predicate} {o} }} }}"
-        with self._ask(text, []) as answer:
-            body = answer.read()
+        _, body = self.http.fetch(self.endpoint.query_url, [("query", text)], accept=_RESULTS)
         return bool(_as_boolean(_parse_results(body, self.endpoint.query_url)))
 
     def graphs(self) -> list[str]:
@@ -471,7 +575,9 @@ class RemoteStore:
         set (``derived.unique_triples`` asks this instead of one lookup per repeated quad)."""
         known = [self.layout.graphs[g] for g in graphs if g in self.layout.graphs]
         text = "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
-        rows = self._solutions(text, [("named-graph-uri", g) for g in known or [NO_GRAPH]])
+        rows = self._solutions(
+            text, [("named-graph-uri", g) for g in known or [NO_GRAPH]], stream=True
+        )
         genid = self.layout.genid
         for row in rows:
             s, o = _unskolem(row["s"], genid), _unskolem(row["o"], genid)
@@ -479,6 +585,22 @@ class RemoteStore:
 
     def __len__(self) -> int:
         return sum(self.graph_sizes(list(self.layout.graphs)).values())
+
+
+def _close_all(pool: dict[tuple[str, str], list[http.client.HTTPConnection]]) -> None:
+    for connections in pool.values():
+        for connection in connections:
+            connection.close()
+    pool.clear()
+
+
+def _read(answer: HTTPResponse, limit: int, url: str) -> bytes:
+    data = answer.read(limit + 1)
+    if len(data) > limit:
+        raise EngineUnavailable(
+            f"the SPARQL engine at {_safe(url)} answered more than {limit >> 20} MiB"
+        )
+    return data
 
 
 def _unskolem(value: object, genid: str) -> object:
