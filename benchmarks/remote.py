@@ -279,6 +279,9 @@ def main() -> None:
     parser.add_argument("--engines", default="oxigraph-server,virtuoso")
     parser.add_argument("--runs", type=int, default=7, help="warm runs per query")
     parser.add_argument("--budget", type=float, default=60, help="seconds per query at most")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the results as JSON, write no file"
+    )
     args = parser.parse_args()
     data = ensure_data(args.triples, 2026)
     queries = load_queries()
@@ -286,6 +289,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="leapsld-remote-bench-") as folder:
         for kind in args.engines.split(","):
             results.append(run_engine(kind, data, queries, args.runs, args.budget, Path(folder)))
+    if args.no_write:
+        print(json.dumps(results))
+        return
     text = report(results, args.triples)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "remote-latest.md").write_text(text + "\n")

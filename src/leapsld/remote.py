@@ -51,6 +51,9 @@ PASSWORD_ENV = "LEAPSLD_REMOTE_PASSWORD"
 GENID = ".well-known/genid/"
 #: Nothing leapsld asks for: the graph a dataset of no graphs is narrowed to.
 NO_GRAPH = "urn:leapsld:no-graph"
+#: Seconds the engine may take to start streaming a whole graph (leapsld's own background work:
+#: statistics and dumps, once per version), whatever the query timeout of requests.
+STREAM_TIMEOUT = 300.0
 #: Kept-alive connections to the engine kept idle, at most (per process).
 MAX_IDLE = 32
 #: The largest answer read from the engine for a query from a request (its rows are capped
@@ -420,8 +423,9 @@ class RemoteStore:
     ) -> pyoxigraph.QuerySolutions:
         """A SELECT of leapsld's own: read whole over a kept-alive connection, or (``stream``,
         for whole graphs) parsed as it arrives over a connection of its own."""
-        if stream:
-            result = _parse_results(self._ask(text, dataset), self.endpoint.query_url)
+        if stream:  # whole graphs: statistics and dumps, once per version, in the background
+            answer = self._ask(text, dataset, timeout=max(STREAM_TIMEOUT, self.endpoint.timeout))
+            result = _parse_results(answer, self.endpoint.query_url)
         else:
             _, body = self.http.fetch(
                 self.endpoint.query_url, [("query", text), *dataset], accept=_RESULTS
