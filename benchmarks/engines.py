@@ -107,12 +107,23 @@ class _Virtuoso(Engine):
         return out
 
     def load_file(self, path: Path) -> None:
-        folder = path.resolve().parent
-        self.isql(
-            f"ld_dir('{folder}', '{path.name}', '{VIRTUOSO_DEFAULT}')",
-            "rdf_loader_run()",
-            "checkpoint",
-        )
+        # Virtuoso reads only folders its ini allows: the file is linked (or copied) into one
+        folder = self.workdir / "load"
+        folder.mkdir(exist_ok=True)
+        staged = folder / path.name
+        staged.unlink(missing_ok=True)
+        try:
+            os.link(path, staged)
+        except OSError:
+            shutil.copyfile(path, staged)
+        try:
+            self.isql(
+                f"ld_dir('{folder}', '{path.name}', '{VIRTUOSO_DEFAULT}')",
+                "rdf_loader_run()",
+                "checkpoint",
+            )
+        finally:
+            staged.unlink(missing_ok=True)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -279,7 +290,7 @@ def virtuoso(
             http_port=http_port,
             buffers=buffers,
             dirty=buffers * 3 // 4,
-            data_dirs=", ".join(str(d.resolve()) for d in data_dirs) or str(workdir),
+            data_dirs=", ".join([str(workdir / "load"), *(str(d.resolve()) for d in data_dirs)]),
         )
     )
     log = workdir / "virtuoso.out"

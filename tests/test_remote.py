@@ -15,6 +15,8 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +53,7 @@ del test_timeout_is_503  # noqa: F821
 del test_the_inferred_graph_dereferences_when_inference_is_on  # noqa: F821
 
 BASE = "https://w3id.org/leaps/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 __all__ = [
     "broken_data",
     "test_curl_style_turtle_follows_the_303",
@@ -240,6 +243,25 @@ def test_a_load_killed_half_way_leaves_the_served_version_then_loading_again_wor
     while _triples(origin) != before and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _triples(origin) == before
+
+
+def test_the_engines_bulk_load_a_file_into_their_default_graph(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``benchmarks/engines.py``'s direct load, as the benchmarks use it."""
+    data = tmp_path / "one.nt"
+    data.write_text('<urn:x:bulk> <urn:x:p> "loaded directly" .\n')
+    engine.load_file(data)
+    body = urllib.parse.urlencode({"query": 'ASK { <urn:x:bulk> <urn:x:p> "loaded directly" }'})
+    request = urllib.request.Request(
+        f"{engine.query_url}?{body}", headers={"Accept": "application/sparql-results+json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        reply = json.loads(answer.read())
+    # Virtuoso 7 writes an ASK's answer as one row of __ASK_RETVAL (leapsld reads both)
+    rows = reply.get("results", {}).get("bindings", [])
+    assert reply.get("boolean") is True or rows == [
+        {"__ASK_RETVAL": {"type": "typed-literal", "datatype": f"{XSD}integer", "value": "1"}}
+    ], reply
+    assert engine.pid > 0 and engine.update_url and engine.query_url
 
 
 # An engine down, an engine slow -----------------------------------------------------------
