@@ -289,14 +289,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="leapsld-remote-bench-") as folder:
         for kind in args.engines.split(","):
             results.append(run_engine(kind, data, queries, args.runs, args.budget, Path(folder)))
+            if not args.no_write:  # after each engine: a long run keeps what it measured
+                text = report(results, args.triples)
+                RESULTS.mkdir(parents=True, exist_ok=True)
+                (RESULTS / "remote-latest.md").write_text(text + "\n")
+                (RESULTS / "remote-latest.json").write_text(json.dumps(results, indent=2) + "\n")
     if args.no_write:
         print(json.dumps(results))
         return
-    text = report(results, args.triples)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "remote-latest.md").write_text(text + "\n")
-    (RESULTS / "remote-latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(text)
+    print(report(results, args.triples))
 
 
 if __name__ == "__main__":

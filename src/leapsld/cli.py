@@ -23,7 +23,7 @@ from .rendering import RENDER_FORMATS, render
 from .serialization import RESULT_KINDS, serialize_outcome
 from .settings import DEFAULT_BASE_IRI, Settings, SettingsChanges
 from .store import Store
-from .target import BATCH, push
+from .target import BATCH, LOAD_TIMEOUT, push
 from .validation import MAX_RESULTS, SEVERITIES, ValidationReport
 
 _PATHS = click.Path(path_type=Path)
@@ -338,7 +338,7 @@ def load(
     if graph is not None and not _ABSOLUTE_IRI.match(graph):
         raise click.BadParameter(f"not an absolute IRI: {graph!r}", param_hint="--graph")
     settings = _settings(data=paths or None, infer=infer, base_iri=base_iri, store="memory")
-    endpoint = Endpoint.from_store(to, timeout=settings.query_timeout)
+    endpoint = Endpoint.from_store(to, timeout=max(LOAD_TIMEOUT, settings.query_timeout))
     try:
         dataset = build(settings)
     except ShapesViolation as exc:

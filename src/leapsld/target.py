@@ -40,6 +40,8 @@ RECORD_FORMAT = 1
 #: Triples per request: small enough for any engine's request limits, large enough that a
 #: million triples take a few hundred requests.
 BATCH = 10_000
+#: Seconds one request of a load may take (a batch, a count of every graph on a large store).
+LOAD_TIMEOUT = 600.0
 
 
 def record_graph(base_iri: str, graph: str | None = None) -> str:
