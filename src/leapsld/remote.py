@@ -354,15 +354,11 @@ class Layout:
     default: str
     graphs: Mapping[str, str]
     genid: str
+    #: Physical name → logical name.
+    back: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_back", {v: k for k, v in self.graphs.items()})
-
-    @property
-    def back(self) -> Mapping[str, str]:
-        """Physical name → logical name."""
-        back: Mapping[str, str] = self.__dict__["_back"]
-        return back
+        object.__setattr__(self, "back", {v: k for k, v in self.graphs.items()})
 
 
 def skolem(term: Term, genid: str) -> Term:
