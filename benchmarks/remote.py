@@ -214,7 +214,9 @@ def run_engine(
         sampler.watch(engine.pid)
         sampler.start()
         try:
-            wait_ready(f"{origin}/", server, timeout=600)
+            # /health, not /: the home page waits for the statistics, and a poll every 0.1 s
+            # would keep the background work (which gives way to requests) from finishing
+            wait_ready(f"{origin}/health", server, timeout=600)
             # statistics, dumps and the 404 index are made from the engine after the first
             # answer: measured after, as a harvester would meet a server that has settled
             settled = wait_idle(sampler, timeout=1800)

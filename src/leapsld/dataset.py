@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +27,6 @@ from . import __version__
 from .identity import Identity, declared_prefixes
 from .loading import RawFile, SourceFile, SourceIndex, graph_key
 from .namespaces import inferred_graph, project_prefixes
-from .remote import is_remote
 from .settings import Settings
 from .store import Store
 from .validation import ValidationReport
@@ -184,12 +182,7 @@ def version_folder(settings: Settings, version: str) -> Path:
 
 
 def derived_folder(settings: Settings, version: str) -> Path:
-    """Where the statistics and dumps of an on-disk build of ``version`` live; for a remote
-    engine, a folder of this machine's for that engine and version, which every worker and
-    restart shares (the engine is read once per version, not once per worker)."""
-    if is_remote(settings.store):
-        engine = hashlib.sha256(settings.store.encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"leapsld-remote-{engine}" / version / DERIVED
+    """Where the statistics and dumps of an on-disk build of ``version`` live."""
     return version_folder(settings, version) / DERIVED
 
 

@@ -36,6 +36,7 @@ from .identity import DEFAULT_STEM
 from .memory import release_free_memory
 from .namespaces import PREFIXES, RDF_TYPE
 from .query import run_query
+from .remote import is_remote
 from .store import Store
 
 T = TypeVar("T")
@@ -411,10 +412,10 @@ class Derived:
         self.background: threading.Thread | None = None
 
     def _folder(self) -> Path:
-        """Beside an on-disk store; else a private folder of this server (its workers share it),
-        removed when the process that made it exits."""
+        """Beside an on-disk store; else (memory, a remote engine) a private folder of this
+        server (its workers share it), removed when the process that made it exits."""
         settings = self.dataset.settings
-        if settings.store != "memory":  # on disk, or a remote engine's folder on this machine
+        if settings.store != "memory" and not is_remote(settings.store):
             return derived_folder(settings, self.dataset.version)
         folder = Path(tempfile.mkdtemp(prefix=f"leapsld-dumps-{self.dataset.version}-"))
         atexit.register(shutil.rmtree, folder, True)

@@ -261,8 +261,8 @@ class Http:
         body = urllib.parse.urlencode(fields).encode()
         headers = {"Content-Type": _FORM, "Accept": accept}
         wait = timeout or self.endpoint.timeout
-        for attempt in (1, 2):
-            connection, reused = self._take(parts, wait)
+        for attempt in (1, 2, 3):
+            connection, _reused = self._take(parts, wait)
             try:
                 connection.request("POST", target, body, headers)
                 answer = connection.getresponse()
@@ -272,8 +272,10 @@ class Http:
                 raise self._timeout(url) from None
             except (http.client.HTTPException, OSError) as exc:
                 connection.close()
-                if attempt == 1 and (reused or isinstance(exc, http.client.RemoteDisconnected)):
-                    continue  # the engine closed a kept (or refused a new) connection: once more
+                if attempt < 3:
+                    # the engine closed a kept connection, or dropped a new one (Virtuoso does
+                    # when its threads are all busy): again, on a fresh connection
+                    continue
                 raise EngineUnavailable(
                     f"the SPARQL engine at {_safe(url)} cannot be reached: {exc}"
                 ) from None

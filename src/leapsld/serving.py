@@ -33,6 +33,7 @@ from .errors import LeapsError, ShapesViolation
 from .listener import BACKLOG
 from .memory import release_free_memory
 from .pipeline import build
+from .remote import is_remote
 from .rendering import render
 from .settings import VALIDATED_ENV, Settings
 from .validation import ValidationReport
@@ -109,8 +110,8 @@ def prepare(settings: Settings) -> Prepared:
     """
     dataset = build(settings)
     prepared = Prepared(dataset.version, len(dataset.store), dataset.conforms is not None)
-    if settings.store == "memory":
-        prepared.dataset = dataset
+    if settings.store == "memory" or is_remote(settings.store):
+        prepared.dataset = dataset  # (a remote one: its workers share one folder of dumps)
     return prepared
 
 
