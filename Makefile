@@ -33,7 +33,8 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 # Side by side with Oxigraph server and rdflib-endpoint at 1M triples (benchmarks/run.py makes
-# the data if missing), then Granian against gunicorn and waitress; about 20 minutes on 2 cores.
+# the data if missing), then Granian against gunicorn and waitress, then leapsld in front of
+# Oxigraph server and Virtuoso (benchmarks/remote.py); about 40 minutes on 2 cores.
 # `make bench BENCH_ARGS="--triples 100000"` for a quicker look.
 BENCH_ARGS ?=
 bench: $(STAMP)
@@ -42,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/http.py --server all
 	$(BIN)/python benchmarks/load.py --seconds 60 --connections 64
+	$(BIN)/python benchmarks/remote.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

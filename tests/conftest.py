@@ -64,3 +64,53 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         if key.startswith("LEAPSLD_"):
             monkeypatch.delenv(key)
     return CliRunner()
+
+
+def bench_module(name: str):  # type: ignore[no-untyped-def]
+    """A module of ``benchmarks/`` (imported by path: the folder's ``http.py`` would shadow
+    the standard library's on ``sys.path``)."""
+    import importlib.util
+    import sys
+
+    if f"bench_{name}" in sys.modules:
+        return sys.modules[f"bench_{name}"]
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"bench_{name}"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _engine(kind: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    engines = bench_module("engines")
+    with engines.ENGINES[kind](tmp_path_factory.mktemp(kind)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Oxigraph server on a free loopback port, for the session."""
+    yield from _engine("oxigraph-server", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Virtuoso 7 (Debian's virtuoso-opensource-7-bin) on free loopback ports, for the session."""
+    yield from _engine("virtuoso", tmp_path_factory)
+
+
+#: The SPARQL engines the remote store is tested on.
+ENGINES = ("oxigraph-server", "virtuoso")
+
+
+def engine_fixture(kind: str) -> str:
+    return kind.replace("-", "_") + "_engine"
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Each SPARQL engine in turn (each started once per session)."""
+    return request.getfixturevalue(engine_fixture(request.param))

@@ -4,11 +4,14 @@ A backend is a factory from a list of quads (each file's named graph) to a ``Sto
 exactly them and a real default graph: each of their triples once (SPARQL's default graph is a
 set). The embedded store runs split in memory (the default graph alone in a store of its own),
 materialised on disk, and on disk reopened read-only (as the server's workers and query
-processes open it); a remote engine joins the list with a factory of its own.
+processes open it); the remote store runs on Oxigraph server and on Virtuoso 7, each loaded the
+way ``leapsld load`` loads (versioned graphs, a materialised default graph, skolemised blank
+nodes).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +21,11 @@ import pytest
 from leapsld.derived import statistics, unique_triples
 from leapsld.describe import describe, exists, known_under
 from leapsld.query import run_query
+from leapsld.remote import Endpoint, Http, RemoteStore
 from leapsld.store import OxigraphStore, SplitStore, Store, reaches_named
+from leapsld.target import read_record, write
+
+from .conftest import ENGINES, engine_fixture
 
 EX = "https://example.org/zoo/"
 G1, G2 = f"{EX}graph/animals", f"{EX}graph/keepers"
@@ -72,6 +79,32 @@ def _disk_read_only(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
     return OxigraphStore(folder / "store", read_only=True)
 
 
+def remote(engine: object, quads: list[pyoxigraph.Quad], *, base: str = EX) -> Store:
+    """A ``RemoteStore`` on ``engine`` holding ``quads``, loaded as ``leapsld load`` loads, under
+    a record graph of its own (tests share the engine)."""
+    endpoint = Endpoint.from_store(
+        engine.store,  # type: ignore[attr-defined]
+        environ=engine.env,  # type: ignore[attr-defined]
+    )
+    http = Http(endpoint)
+    where = f"{base}.well-known/leapsld/{uuid.uuid4().hex}/record"
+    graphs: dict[str, list[pyoxigraph.Triple]] = {}
+    for q in quads:
+        graphs.setdefault(str(q.graph_name.value), []).append(q.triple)  # type: ignore[union-attr]
+    write(
+        http,
+        where,
+        version="contract",
+        base_iri=base,
+        graphs={g: (lambda t=t: t) for g, t in graphs.items()},
+        default=lambda: list(dict.fromkeys(q.triple for q in quads)),
+        manifest="{}",
+    )
+    record = read_record(http, where)
+    assert record is not None
+    return RemoteStore(endpoint, record.layout)
+
+
 BACKENDS: dict[str, Callable[[Path, list[pyoxigraph.Quad]], Store]] = {
     "memory-split": _memory,
     "disk": _disk,
@@ -79,8 +112,10 @@ BACKENDS: dict[str, Callable[[Path, list[pyoxigraph.Quad]], Store]] = {
 }
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=[*sorted(BACKENDS), *ENGINES])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param in ENGINES:  # started once per session (tests/conftest.py)
+        return remote(request.getfixturevalue(engine_fixture(request.param)), _quads())
     return BACKENDS[request.param](tmp_path, _quads())
 
 

@@ -18,10 +18,12 @@ from .formats import RDF_KINDS, by_name, of_kind, resolve
 from .namespaces import jsonld_context
 from .pipeline import build, validate_dataset
 from .query import QueryOutcome, run_query
+from .remote import Endpoint, is_remote
 from .rendering import RENDER_FORMATS, render
 from .serialization import RESULT_KINDS, serialize_outcome
 from .settings import DEFAULT_BASE_IRI, Settings, SettingsChanges
 from .store import Store
+from .target import BATCH, LOAD_TIMEOUT, push
 from .validation import MAX_RESULTS, SEVERITIES, ValidationReport
 
 _PATHS = click.Path(path_type=Path)
@@ -186,6 +188,13 @@ def validate(
 )
 @click.option("--max-rows", type=int, default=None, help="Most rows returned.")
 @click.option(
+    "--store",
+    "store",
+    default=None,
+    help="Query a SPARQL engine leapsld loaded (sparql+http://host/path; see `load`) instead "
+    "of the files.",
+)
+@click.option(
     "--base",
     "base",
     default=None,
@@ -201,10 +210,12 @@ def query(
     fmt: str | None,
     infer: str | None,
     max_rows: int | None,
+    store: str | None,
     base: str | None,
     relative_iris: str,
 ) -> None:
-    """Run a SPARQL query (read-only) over the dataset, on pyoxigraph."""
+    """Run a SPARQL query (read-only) over the dataset, on pyoxigraph (or on the SPARQL engine
+    --store names)."""
     if query_file is not None and text is None:
         source = query_file.read()
     elif text is not None and query_file is None:
@@ -218,6 +229,10 @@ def query(
         max_rows=max_rows,
         relative_iris=relative_iris,
     )
+    if store is not None:
+        if not is_remote(store):
+            raise click.BadParameter("not sparql+http(s)://…", param_hint="--store")
+        settings = settings.replace(store=store)
     dataset = build(settings, validate_data=False, load_shapes=False)
     outcome = _run(dataset.store, source, base, settings.max_rows)
     offered = of_kind(*(RDF_KINDS if outcome.kind == "graph" else RESULT_KINDS))
@@ -292,13 +307,93 @@ def build_command(
 
 @main.command()
 @click.argument("paths", nargs=-1, type=_PATHS)
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="The SPARQL engine's query URL (http://host/sparql, or sparql+http://…); its update "
+    "and Graph Store Protocol URLs and credentials come from LEAPSLD_UPDATE_URL, "
+    "LEAPSLD_GSP_URL, LEAPSLD_REMOTE_USER and LEAPSLD_REMOTE_PASSWORD.",
+)
+@click.option(
+    "--graph",
+    "graph",
+    default=None,
+    help="The graph of the version record (default {base}.well-known/leapsld/record); the "
+    "load's graphs are named under it.",
+)
+@click.option(
+    "--replace", is_flag=True, help="Load again even when the engine serves this very version."
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=BATCH,
+    show_default=True,
+    help="Triples per request to the engine.",
+)
+@click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None)
+@click.option(
+    "--base-iri", default=None, help=f"Base IRI of the data (default {DEFAULT_BASE_IRI})."
+)
+def load(
+    paths: tuple[Path, ...],
+    to: str,
+    graph: str | None,
+    replace: bool,
+    batch: int,
+    infer: str | None,
+    base_iri: str | None,
+) -> None:
+    """Validate the dataset, then load it into a SPARQL engine as a new version.
+
+    Nothing is sent unless the data conforms (exit 1 with the report). The triples go in
+    batches under graph names of this load; once the engine's counts match, one small update
+    makes it the served version (`serve --store sparql+URL` follows within seconds), and the
+    graphs of older loads are dropped. Interrupted at any point, the engine keeps serving the
+    version it served; loading the same version again sends nothing.
+    """
+    if graph is not None and not _ABSOLUTE_IRI.match(graph):
+        raise click.BadParameter(f"not an absolute IRI: {graph!r}", param_hint="--graph")
+    settings = _settings(data=paths or None, infer=infer, base_iri=base_iri, store="memory")
+    endpoint = Endpoint.from_store(to, timeout=max(LOAD_TIMEOUT, settings.query_timeout))
+    try:
+        dataset = build(settings)
+    except ShapesViolation as exc:
+        click.echo(_report_text(exc), nl=False, err=True)
+        raise
+    total = 2 * len(dataset.store)  # each graph's triples, then the default graph's (at most)
+    with click.progressbar(length=total, label="loading", file=sys.stderr, show_pos=True) as bar:
+        loaded = push(
+            dataset, endpoint, graph=graph, replace=replace, progress=bar.update, batch=batch
+        )
+        bar.update(total)
+    if loaded.sent:
+        click.echo(
+            f"loaded version {loaded.version}: {loaded.triples} triples in {loaded.graphs} "
+            f"graphs; served now (dropped {loaded.dropped} old graphs)"
+        )
+    else:
+        click.echo(
+            f"version {loaded.version} is already served ({loaded.triples} triples in "
+            f"{loaded.graphs} graphs); nothing sent"
+        )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=_PATHS)
 @_DEFAULT_GRAPH
 @_NAMED
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
 @click.option("--threads", type=int, default=None, help="Threads per worker (default 8).")
-@click.option("--store", default=None, help="'memory' (default) or a folder for an on-disk store.")
+@click.option(
+    "--store",
+    default=None,
+    help="'memory' (default), a folder for an on-disk store, or sparql+http(s)://host/path: "
+    "a SPARQL engine leapsld loaded (see `load`).",
+)
 @click.option(
     "--base-iri", default=None, help=f"Base IRI of the data (default {DEFAULT_BASE_IRI})."
 )

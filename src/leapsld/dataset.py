@@ -226,7 +226,16 @@ class Manifest:
     def read(cls, folder: Path) -> Manifest | None:
         """The manifest in ``folder``, or None when there is none or it cannot be read."""
         try:
-            raw = json.loads((folder / MANIFEST).read_text())
+            return cls.from_json((folder / MANIFEST).read_text())
+        except OSError:
+            return None
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest | None:
+        """The manifest ``to_json`` wrote (on disk, or in a remote engine's version record),
+        or None when it cannot be read."""
+        try:
+            raw = json.loads(text)
             return cls(
                 raw["version"],
                 bool(raw.get("validated")),

@@ -36,6 +36,7 @@ from .identity import DEFAULT_STEM
 from .memory import release_free_memory
 from .namespaces import PREFIXES, RDF_TYPE
 from .query import run_query
+from .remote import is_remote
 from .store import Store
 
 T = TypeVar("T")
@@ -100,6 +101,10 @@ def unique_triples(
     when an earlier graph has it, by asking the store. So a million triples in one file and a
     few thousand beside it cost a few thousand lookups, and nothing is remembered.
     """
+    remote = getattr(store, "unique_triples", None)
+    if remote is not None:  # an engine elsewhere makes the set in one query
+        yield from _politely(remote(graphs), yield_to)
+        return
     earlier: list[pyoxigraph.NamedNode] = []
     sizes = store.graph_sizes(graphs) if len(graphs) > 1 else {}
     for g in sorted(graphs, key=lambda g: (-sizes.get(g, 0), g)):
@@ -407,10 +412,10 @@ class Derived:
         self.background: threading.Thread | None = None
 
     def _folder(self) -> Path:
-        """Beside an on-disk store; else a private folder of this server (its workers share it),
-        removed when the process that made it exits."""
+        """Beside an on-disk store; else (memory, a remote engine) a private folder of this
+        server (its workers share it), removed when the process that made it exits."""
         settings = self.dataset.settings
-        if settings.store != "memory":
+        if settings.store != "memory" and not is_remote(settings.store):
             return derived_folder(settings, self.dataset.version)
         folder = Path(tempfile.mkdtemp(prefix=f"leapsld-dumps-{self.dataset.version}-"))
         atexit.register(shutil.rmtree, folder, True)

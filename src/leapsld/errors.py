@@ -206,3 +206,21 @@ class StorageError(LeapsError):
 
     http_status = 503
     title = "Storage failure"
+
+
+class EngineUnavailable(LeapsError):
+    """The SPARQL engine leapsld serves from cannot be reached, refused leapsld, or failed
+    (``--store sparql+http…``): a bad gateway, not the client's fault."""
+
+    http_status = 502
+    title = "SPARQL engine unavailable"
+    retry_after = 5
+
+
+class EngineTimeout(LeapsError):
+    """The SPARQL engine leapsld serves from did not answer within the timeout (leapsld stopped
+    waiting and freed the query's slot; what the engine does with it is the engine's concern)."""
+
+    http_status = 504
+    title = "SPARQL engine timed out"
+    retry_after = 5

@@ -815,3 +815,85 @@ def _watch(executor: weakref.ref[Executor], pool: _Pool) -> None:
                 child.over = "memory"
                 with contextlib.suppress(OSError):
                     os.kill(child.pid, signal.SIGKILL)
+
+
+class WaitingExecutor(Executor):
+    """The executor for a store whose engine is elsewhere (``RemoteStore``): no query processes
+    (the engine evaluates, leapsld only waits), the same slots, per-client quota, row cap and
+    timeout. A query waits in one of a few kept threads; at the timeout the caller gets
+    ``EngineTimeout`` and the slot is free at once; the thread still waiting for the engine
+    ends when its own request times out."""
+
+    def start(self) -> None:
+        if self.started_in == os.getpid():
+            return
+        with self._lock:
+            if self.started_in != os.getpid():
+                from concurrent.futures import ThreadPoolExecutor
+
+                # more threads than slots: a thread whose query was given up on still waits
+                # for the engine a moment, and must not hold up the next query
+                self._threads = ThreadPoolExecutor(
+                    max_workers=2 * self.slots + 2, thread_name_prefix="leapsld-remote-query"
+                )
+                self._running, self._waiting, self._clients = 0, 0, {}
+                self.started_in = os.getpid()
+
+    def close(self) -> None:
+        with self._lock:
+            threads = getattr(self, "_threads", None)
+            if threads is not None and self.started_in == os.getpid():
+                threads.shutdown(wait=False, cancel_futures=True)
+            self.started_in = None
+
+    def processes(self) -> list[int]:
+        return []
+
+    def run(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union: bool = True,
+        substitutions: Mapping[str, Term] | None = None,
+        max_rows: int | None = None,
+        client: str | None = None,
+    ) -> QueryOutcome:
+        """As ``Executor.run``, waiting for the engine in a kept thread.
+
+        Raises:
+            EngineTimeout: no answer within the timeout.
+            EngineUnavailable: the engine failed.
+        """
+        from concurrent.futures import TimeoutError as Late
+
+        from .errors import EngineTimeout
+
+        self.start()
+        self._admit(client)
+        try:
+            cancelled = threading.Event()
+            future = self._threads.submit(
+                evaluate,
+                self.store,
+                text,
+                default_graphs,
+                named_graphs,
+                union,
+                max_rows if max_rows is not None else self.max_rows,
+                substitutions,
+                cancelled,
+            )
+            try:
+                return future.result(timeout=self.timeout)
+            except Late:
+                cancelled.set()
+                future.cancel()
+                self._count_stop("time")
+                raise EngineTimeout(
+                    f"the SPARQL engine did not answer within {self.timeout:g} s; "
+                    "leapsld stopped waiting"
+                ) from None
+        finally:
+            self._leave(client)

@@ -13,6 +13,7 @@ nested function calls and 16,000 chained operators; the limits are 128, 128 and 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import QueryError, QueryRefused
@@ -133,6 +134,21 @@ def shape(text: str) -> Shape:
         elif kind == "unterminated":
             raise _error(text, match.start(), "a string is opened here and never closed")
     return Shape(tuple(keywords), deepest, operators, groups)
+
+
+def iri_tokens(text: str) -> Iterator[tuple[str, str, int]]:
+    """The tokens of a query text as this lexer reads it: (kind, text, offset), white space and
+    comments left out; kinds are ``string``, ``iri``, ``var``, ``name``, ``number``, ``open``,
+    ``close``, ``operator`` and ``other``. For tools that rewrite a text (the remote store puts
+    its own graph names in) without touching its strings.
+
+    >>> [(k, v) for k, v, _ in iri_tokens('ASK { <a> ?p "}" }')]
+    [('name', 'ASK'), ('open', '{'), ('iri', '<a>'), ('var', '?p'), ('string', '"}"'), ('close', '}')]
+    """
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("space", "comment"):
+            yield kind, match.group(), match.start()
 
 
 def keywords(text: str) -> list[str]:

@@ -43,8 +43,10 @@ from .loading import (
 from .memory import release_free_memory
 from .namespaces import inferred_graph
 from .releases import RELEASES_FOLDER
+from .remote import is_remote
 from .settings import Settings
 from .store import OxigraphStore, SplitStore
+from .target import open_dataset
 from .validation import MAX_RESULTS, ValidationReport, validate_in_store
 
 
@@ -63,6 +65,8 @@ def build(
         LoadError: a file is missing or malformed (file, line and column named).
         ShapesViolation: the data does not conform and validation was asked for.
     """
+    if is_remote(settings.store):  # served from an engine elsewhere, as `load --to` left it
+        return open_dataset(settings)
     check = settings.validate if validate_data is None else validate_data
     identity = read_identity(settings)
     data = (

@@ -18,6 +18,7 @@ from .executor import (
     QUERY_STACK,
     Executor,
     QueryOutcome,
+    WaitingExecutor,
     evaluate,
     start_query_thread,
 )
@@ -98,7 +99,9 @@ class QueryRunner:
         per_client: int | None = None,
     ) -> None:
         self.store, self.timeout, self.max_rows = store, timeout, max_rows
-        self.executor = Executor(
+        # an engine elsewhere needs no killable process: leapsld only waits for its answer
+        kind = WaitingExecutor if getattr(store, "evaluates_elsewhere", False) else Executor
+        self.executor = kind(
             store,
             slots=slots,
             timeout=timeout,

@@ -86,7 +86,12 @@ class Settings:
         "publish) or 'file' (the file's own file: IRI; what validate and query use).",
     )
     validate: bool = _setting(True, "Refuse to serve or build data that does not conform.")
-    store: str = _setting("memory", "Where the store lives: 'memory' or a folder (on disk).")
+    store: str = _setting(
+        "memory",
+        "Where the store lives: 'memory', a folder (on disk), or sparql+http(s)://host/path (a "
+        "SPARQL engine leapsld loaded; its credentials only from LEAPSLD_REMOTE_USER and "
+        "LEAPSLD_REMOTE_PASSWORD).",
+    )
     host: str = _setting("127.0.0.1", "Address the server listens on.")
     port: int = _setting(8000, "Port the server listens on.")
     workers: int = _setting(1, "Server worker processes.")

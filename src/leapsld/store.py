@@ -22,7 +22,13 @@ import pyoxigraph
 Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
 #: What can stand as a subject (a literal cannot: pyoxigraph raises TypeError for one).
 Subject = pyoxigraph.NamedNode | pyoxigraph.BlankNode
-QueryResult = pyoxigraph.QuerySolutions | pyoxigraph.QueryTriples | pyoxigraph.QueryBoolean
+#: A graph query's triples may come as any iterator of them (a remote engine's, parsed).
+QueryResult = (
+    pyoxigraph.QuerySolutions
+    | pyoxigraph.QueryTriples
+    | pyoxigraph.QueryBoolean
+    | Iterator[pyoxigraph.Triple]
+)
 
 #: The file, inside an on-disk store's folder, that says its default graph is a real one (a
 #: set, materialised when it was built): every process that opens the folder then reads it so,

@@ -38,15 +38,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import listener, metrics
+from .errors import LeapsError
 from .listener import BACKLOG, bind
+from .remote import is_remote
 from .serving import DRAIN, STOP_TIMEOUT, log, run_generation
 from .settings import Settings
+from .target import read_version
 
 #: A change is reloaded once the watched files have been quiet this long (an editor's save,
 #: a ``git checkout`` or a copy of many files is one change).
 DEBOUNCE = 1.0
 #: How often the watched files are looked at.
 POLL = 0.5
+#: How often a remote engine's version record is read (``RemoteWatch``).
+REMOTE_POLL = 3.0
 #: After a generation in service died and the next one could not be built, how long before
 #: trying again (connections wait in the socket's queue meanwhile).
 RETRY = 5.0
@@ -126,6 +131,7 @@ class Supervisor:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
         }
         watch = Watch(self.settings) if self.settings.watch else None
+        record = RemoteWatch(self.settings) if is_remote(self.settings.store) else None
         try:
             self.pending = self._fork(self.listener)
             while True:
@@ -149,6 +155,11 @@ class Supervisor:
                 if watch is not None and watch.changed():
                     log("files changed; reloading")
                     self.reload_asked = True
+                if record is not None and self.current is not None and self.pending is None:
+                    loaded = record.changed(self.current.version)
+                    if loaded is not None:
+                        log(f"the engine serves version {loaded} now; reloading")
+                        self.reload_asked = True
                 now = time.monotonic()
                 if self.retry_at is not None and now >= self.retry_at and self.pending is None:
                     self.retry_at = None
@@ -460,6 +471,29 @@ class Watch:
             self.moved = None
             return True
         return False
+
+
+class RemoteWatch:
+    """The version record on a remote engine (``--store sparql+http…``), read every
+    ``REMOTE_POLL`` seconds: a new load there is served as a reload here, so ETags change
+    when the engine's data changes, and only then. An engine that does not answer is asked
+    again at the next look (what is served stays)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings.replace(query_timeout=min(2.0, settings.query_timeout))
+        self.looked = time.monotonic()
+
+    def changed(self, serving: str | None) -> str | None:
+        """The version the engine serves, when it is not ``serving`` (else None)."""
+        now = time.monotonic()
+        if now - self.looked < REMOTE_POLL:
+            return None
+        self.looked = now
+        try:
+            found = read_version(self.settings)
+        except LeapsError:
+            return None
+        return found if found is not None and found != serving else None
 
 
 def serve(settings: Settings) -> int:
