@@ -502,8 +502,9 @@ class RemoteStore:
         obj: Term | None = None,
         graph: str | None = None,
     ) -> Iterator[pyoxigraph.Quad]:
-        """Quads matching a pattern, in one graph or across every graph of this load, streamed
-        from the engine, with logical graph names and blank nodes."""
+        """Quads matching a pattern, in one named graph, or else in the (materialised) default
+        graph, each triple once, as the embedded store answers; streamed from the engine, with
+        logical graph names and blank nodes."""
         if graph is not None and graph not in self.layout.graphs:
             return iter(())
         genid = self.layout.genid
@@ -513,12 +514,16 @@ class RemoteStore:
             "o": obj if obj is None else skolem(obj, genid),
         }
         pattern = " ".join(str(bound[v]) if bound[v] is not None else f"?{v}" for v in "spo")
-        graphs = [self.layout.graphs[graph]] if graph is not None else self._physical
+        whole = all(v is None for v in bound.values())  # a whole graph: streamed
+        if graph is None:
+            text = f"SELECT ?s ?p ?o WHERE {{ {pattern} }}"
+            solutions = self._solutions(
+                text, [("default-graph-uri", self.layout.default)], stream=whole
+            )
+            return self._as_quads(solutions, bound)
         text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ {pattern} }} }}"
         solutions = self._solutions(
-            text,
-            [("named-graph-uri", g) for g in graphs or [NO_GRAPH]],
-            stream=all(v is None for v in bound.values()),  # a whole graph, or all of them
+            text, [("named-graph-uri", self.layout.graphs[graph])], stream=whole
         )
         return self._as_quads(solutions, bound)
 
@@ -533,14 +538,18 @@ class RemoteStore:
         s0, p0, o0 = (bound[v] for v in "spo")
         s0 = s0 if s0 is None else term(s0)  # type: ignore[assignment]
         o0 = o0 if o0 is None else term(o0)  # type: ignore[assignment]
+        named = "g" in {v.value for v in solutions.variables}
         for row in solutions:
-            g = row["g"]
-            assert isinstance(g, pyoxigraph.NamedNode)
+            name: pyoxigraph.NamedNode | pyoxigraph.DefaultGraph = pyoxigraph.DefaultGraph()
+            if named:
+                g = row["g"]
+                assert isinstance(g, pyoxigraph.NamedNode)
+                name = pyoxigraph.NamedNode(back.get(g.value, g.value))
             yield pyoxigraph.Quad(
                 s0 if s0 is not None else term(row["s"]),  # type: ignore[arg-type]
                 p0 if p0 is not None else row["p"],  # type: ignore[arg-type]
                 o0 if o0 is not None else term(row["o"]),  # type: ignore[arg-type]
-                pyoxigraph.NamedNode(back.get(g.value, g.value)),
+                name,
             )
 
     def contains(self, quad: pyoxigraph.Quad) -> bool:
@@ -586,7 +595,14 @@ class RemoteStore:
             yield pyoxigraph.Triple(s, row["p"], o)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return sum(self.graph_sizes(list(self.layout.graphs)).values())
+        """Every quad of the dataset, as the embedded store counts them: the named graphs' and
+        the (materialised) default graph's."""
+        rows = self._solutions(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+            [("default-graph-uri", self.layout.default)],
+        )
+        default = sum(int(row["n"].value) for row in rows)
+        return sum(self.graph_sizes(list(self.layout.graphs)).values()) + default
 
 
 def _close_all(pool: dict[tuple[str, str], list[http.client.HTTPConnection]]) -> None:
