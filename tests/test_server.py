@@ -63,7 +63,9 @@ def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -
         try:
             if requests.get(f"{origin}/", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        # the first home page waits for what is made once per version (statistics, the label
+        # index, the pictures): a slow first answer is a server that is up, not a failure
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 
