@@ -46,6 +46,12 @@ PALETTE = (
     "#fbd5bd",
     "#d6e6a8",
     "#c9ece9",
+    "#f3e8b5",
+    "#dcdcf7",
+    "#f2c9c9",
+    "#bfe0c9",
+    "#e8d9c5",
+    "#d5e5ef",
     "#e4e4e4",
 )
 #: How long Graphviz may take for one picture, and the most rows a picture draws.
@@ -431,13 +437,13 @@ def neighbourhood(center: str, neighbours: Sequence[Neighbour], *, limit: int = 
     """A small radial picture: the resource in the middle, what it links to (and what links
     to it) around it, each a link. Laid out by arithmetic: no process, no script."""
     shown = list(neighbours[:limit])
-    size, radius = 440, 160
-    cx, cy = size / 2, size / 2 - 10
+    width, height, rx, ry = 560, 440, 205, 165
+    cx, cy = width / 2, height / 2 - 10
     parts = []
     count = max(len(shown), 1)
     for i, n in enumerate(shown):
         angle = 2 * math.pi * i / count - math.pi / 2
-        nx, ny = cx + radius * math.cos(angle), cy + radius * 0.78 * math.sin(angle)
+        nx, ny = cx + rx * math.cos(angle), cy + ry * math.sin(angle)
         arrow_at = (nx, ny) if n.outgoing else (cx, cy)
         parts.append(
             f'<line x1="{cx:.0f}" y1="{cy:.0f}" x2="{nx:.0f}" y2="{ny:.0f}" class="edge"/>'
@@ -446,9 +452,9 @@ def neighbourhood(center: str, neighbours: Sequence[Neighbour], *, limit: int = 
         )
         del arrow_at
         node = (
-            f'<rect x="{nx - 62:.0f}" y="{ny - 12:.0f}" width="124" height="24" rx="6" '
+            f'<rect x="{nx - 70:.0f}" y="{ny - 12:.0f}" width="140" height="24" rx="6" '
             f'class="node"/><text x="{nx:.0f}" y="{ny + 4:.0f}" class="node-label">'
-            f"{escape(_clip(n.label, 18))}</text>"
+            f"{escape(_clip(n.label, 21))}</text>"
         )
         direction = "links to" if n.outgoing else "is linked from"
         parts.append(_a(n.href, node, f"{n.property}: {n.label} ({direction})"))
@@ -460,9 +466,9 @@ def neighbourhood(center: str, neighbours: Sequence[Neighbour], *, limit: int = 
     more = len(neighbours) - len(shown)
     if more > 0:
         parts.append(
-            f'<text x="{cx:.0f}" y="{size - 8}" class="edge-label">and {more} more below</text>'
+            f'<text x="{cx:.0f}" y="{height - 8}" class="edge-label">and {more} more below</text>'
         )
     return (
-        f'<svg class="neighbourhood" viewBox="0 0 {size} {size}" role="group" '
+        f'<svg class="neighbourhood" viewBox="0 0 {width} {height}" role="group" '
         f'aria-label="{escape(center)} and what it is linked with">{"".join(parts)}</svg>'
     )
