@@ -257,6 +257,7 @@ def test_a_malformed_query_shows_its_position_and_keeps_the_editor(
     assert "line 1, column" in error.inner_text()
     assert page.locator(".CodeMirror").is_visible()
     assert page.evaluate("() => window.yasgui.getTab().getQuery()") == broken
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1281
     shoot(page, "query-error-1280")
     # the browser logs the 400 as a failed resource, and YASGUI logs its body: expected
     watch.errors = [

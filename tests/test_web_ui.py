@@ -154,3 +154,10 @@ def test_only_the_query_editor_relaxes_the_content_security_policy(client) -> No
     assert "script-src 'self'" in editor and "connect-src 'self'" in editor
     assert "script-src" not in home and "'unsafe-inline'" not in home
     assert "http" not in editor  # nothing from elsewhere, even there
+
+
+def test_a_404_page_links_its_suggestions(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/doc/org/nowhere", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert '<a href="http://localhost/doc/org/alba">' in text

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph
 from flask import render_template
+from markupsafe import Markup, escape
 
 from ..formats import Format
 from ..iris import local_url
@@ -385,3 +387,25 @@ def graph_page(
         formats=[f for f in formats if f.kind != "page"],
     )
     return Body(html.encode())
+
+
+_URL = re.compile(r"https?://[^\s,<>\"']+")
+
+
+def linkify(text: object) -> Markup:
+    """Plain text (an error's detail) with its web addresses as links, the rest escaped: a
+    404's suggestions become places to go.
+
+    >>> str(linkify("see http://x/doc/a, or <b>."))
+    'see <a href="http://x/doc/a">http://x/doc/a</a>, or &lt;b&gt;.'
+    """
+    out, last = [], 0
+    source = str(text)
+    for m in _URL.finditer(source):
+        url = m.group(0).rstrip(".;:)")
+        end = m.start() + len(url)
+        out.append(str(escape(source[last : m.start()])))
+        out.append(f'<a href="{escape(url)}">{escape(url)}</a>')
+        last = end
+    out.append(str(escape(source[last:])))
+    return Markup("".join(out))
