@@ -3,15 +3,20 @@
 pyoxigraph has no text index, and a ``FILTER(CONTAINS(...))`` over a million triples costs
 seconds; a deep ``OFFSET`` over a class's members costs as much. So once per dataset version,
 in the background, one pass over the labels and types of the asserted graphs makes a small
-index: every described resource under ``{base}id/`` with its best label and its classes,
-sorted by label. A search is then a scan of short strings in memory (milliseconds at a
-million triples), and a class page is a slice that starts after the last key shown.
+index: every resource under ``{base}id/`` that has a label or a type, with its best label and
+its classes, sorted by label, and the words of the labels, sorted, each with the resources
+whose label has it. A search looks up each word it is given as the start of a label's word
+(a binary search and a union), intersects, and ranks; a class page is a slice that starts
+after the last key shown.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
+import re
 import unicodedata
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -53,9 +58,15 @@ class LabelIndex:
         self.keys = [fold(e.label) for e in self.entries]
         self.position = {e.iri: i for i, e in enumerate(self.entries)}
         self.by_class: dict[str, list[int]] = {}
+        postings: dict[str, array[int]] = {}
         for i, entry in enumerate(self.entries):
             for cls in entry.types:
                 self.by_class.setdefault(cls, []).append(i)
+            for word in set(_WORD.findall(self.keys[i])):
+                postings.setdefault(word, array("I")).append(i)
+        #: Every word of every label, sorted, and the resources (positions) having each.
+        self.words = sorted(postings)
+        self.postings = [postings[w] for w in self.words]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -72,17 +83,34 @@ class LabelIndex:
         >>> [e.label for e in index.search("ukr")]
         ['Ukraine', 'Light for Ukraine']
         """
-        words = fold(text).split()
+        words = _WORD.findall(fold(text))
         if not words:
             return []
-        whole = " ".join(words)
-        ranked: list[tuple[int, int]] = []
-        for i, key in enumerate(self.keys):
-            if all(w in key for w in words):
-                rank = 0 if key == whole else 1 if key.startswith(whole) else 2
-                ranked.append((rank, i))
-        ranked.sort()
-        return [self.entries[i] for _, i in ranked[:limit]]
+        found: set[int] | None = None
+        for word in sorted(set(words), key=len, reverse=True):  # the longest narrows most
+            having = self._starting(word)
+            found = having if found is None else found & having
+            if not found:
+                return []
+        assert found is not None
+        # labels that start with the text are one run of the sorted keys, the equal ones first
+        whole = " ".join(fold(text).split())
+        lo = bisect.bisect_left(self.keys, whole)
+        hi = bisect.bisect_left(self.keys, whole + "\U0010ffff")
+        ranked = [i for i in range(lo, hi) if i in found][:limit]
+        if len(ranked) < limit:
+            others = heapq.nsmallest(limit + hi - lo, found)
+            ranked += [i for i in others if not lo <= i < hi][: limit - len(ranked)]
+        return [self.entries[i] for i in ranked]
+
+    def _starting(self, word: str) -> set[int]:
+        """The resources with a label word that starts with ``word``."""
+        lo = bisect.bisect_left(self.words, word)
+        hi = bisect.bisect_left(self.words, word + "\U0010ffff")
+        found: set[int] = set()
+        for postings in self.postings[lo:hi]:
+            found.update(postings)
+        return found
 
     def members(
         self, cls: str, *, after: str | None = None, limit: int = PAGE_SIZE
@@ -116,27 +144,19 @@ class LabelIndex:
 
 
 def build_index(store: Store, graphs: Sequence[str], *, prefix: str) -> LabelIndex:
-    """The index of the resources described under ``prefix`` in ``graphs``: one pass over
-    the subjects, labels and types, each read straight from the store's indexes.
+    """The index of the resources under ``prefix`` with a label or a type in ``graphs``: one
+    pass over the label and type statements, read straight from the store's indexes.
 
     A resource's label is its first label predicate's value (``LABEL_PREDICATES`` order),
     English or untagged preferred; a resource with none is named by the end of its IRI.
     """
-    rows = store.query(
-        # ?prefix is bound, not spliced; pyoxigraph substitutes only projected variables
-        "SELECT DISTINCT ?s ?prefix WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?prefix)) }",
-        default_graphs=list(graphs),
-        substitutions={"prefix": pyoxigraph.Literal(prefix)},
-    )
-    assert isinstance(rows, pyoxigraph.QuerySolutions)
-    subjects = {row[0].value for row in rows if isinstance(row[0], pyoxigraph.NamedNode)}
     labels: dict[str, tuple[tuple[int, int], str]] = {}
     for rank, predicate in enumerate(LABEL_PREDICATES):
         node = pyoxigraph.NamedNode(predicate)
         for graph in graphs:
             for q in store.quads(None, node, None, graph=graph):
                 s, o = q.subject, q.object
-                if not isinstance(s, pyoxigraph.NamedNode) or s.value not in subjects:
+                if not isinstance(s, pyoxigraph.NamedNode) or not s.value.startswith(prefix):
                     continue
                 if not isinstance(o, pyoxigraph.Literal):
                     continue
@@ -156,7 +176,7 @@ def build_index(store: Store, graphs: Sequence[str], *, prefix: str) -> LabelInd
             if (
                 isinstance(s, pyoxigraph.NamedNode)
                 and isinstance(o, pyoxigraph.NamedNode)
-                and s.value in subjects
+                and s.value.startswith(prefix)
             ):
                 types.setdefault(s.value, set()).add(o.value)
     return LabelIndex(
@@ -166,9 +186,12 @@ def build_index(store: Store, graphs: Sequence[str], *, prefix: str) -> LabelInd
                 labels[iri][1] if iri in labels else _local_name(iri),
                 tuple(sorted(types.get(iri, ()))),
             )
-            for iri in subjects
+            for iri in {*labels, *types}
         ]
     )
+
+
+_WORD = re.compile(r"\w+")
 
 
 def _local_name(iri: str) -> str:

@@ -30,6 +30,8 @@ class Term:
     href: str | None = None
     hint: str | None = None
     iri: str | None = None
+    #: A vocabulary term's prefixed name (``org:member``), the tooltip of its label.
+    prefixed: str | None = None
 
 
 @dataclass
@@ -296,7 +298,7 @@ class PageLabeller(Labeller):
         """A property or class: its label, its prefixed name as the hint people hover."""
         text = self.terms.get(node.value) or self.labels.get(node) or humanise(node.value)
         href = browse or web_link(local_url(self.origin, self.base, node.value))
-        return Term(text, href, None, node.value)
+        return Term(text, href, None, node.value, short(node, self.prefixes))
 
     def term(self, node: object) -> Term:
         if isinstance(node, pyoxigraph.Literal):
