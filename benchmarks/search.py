@@ -28,7 +28,15 @@ from leapsld.search import build_index  # noqa: E402
 from leapsld.store import OxigraphStore  # noqa: E402
 
 BASE = "https://w3id.org/leaps/"
-SEARCHES = ("sesame", "light source", "ukraine", "zzz-no-such-label", "a", "beamline 12", "esrf")
+SEARCHES = (
+    "participant",
+    "p",
+    "project 6",
+    "light",
+    "photon wave",
+    "network 12",
+    "zzz-no-such-label",
+)
 ORG = "http://www.w3.org/ns/org#FormalOrganization"
 MEMBERSHIP = "http://www.w3.org/ns/org#Membership"
 

@@ -92,6 +92,8 @@ def test_the_project_pictures_are_drawn_from_its_queries(dataset) -> None:  # ty
     )
     assert [d.kind for d in drawings] == ["network", "timeline"]
     assert drawings[0].rows > 20 and 'href="/doc/org/esrf"' in drawings[0].svg
+    # most arrows are participations: those go unlabelled, and the caption says so
+    assert drawings[0].notes == ("Arrows without a label: participant.",)
 
 
 def test_a_neighbourhood_is_drawn_without_any_process() -> None:

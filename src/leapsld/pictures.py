@@ -214,9 +214,19 @@ def draw_network(picture: Picture, outcome: QueryOutcome, base: str, ident: str)
         if href:
             attrs["URL"] = href
         lines.append(f"  {names[key]} [{_dot_attrs(attrs)}];")
+    # the commonest role, when most arrows have it, goes unlabelled (the caption names it)
+    counts: dict[str, int] = {}
+    for roles in edges.values():
+        label = ", ".join(sorted(roles))
+        counts[label] = counts.get(label, 0) + 1
+    common = max(counts, key=lambda k: (counts[k], k), default="")
+    quiet = common if common and counts[common] * 3 >= len(edges) and len(edges) > 12 else ""
     for (source, target), roles in sorted(edges.items()):
         label = ", ".join(sorted(roles))
-        attrs = {"label": label, "tooltip": f"{nodes[source][0]}: {label} of {nodes[target][0]}"}
+        attrs = {
+            "label": "" if label == quiet else label,
+            "tooltip": f"{nodes[source][0]}: {label} of {nodes[target][0]}",
+        }
         lines.append(f"  {names[source]} -> {names[target]} [{_dot_attrs(attrs)}];")
     lines.append("}")
     svg = _dot("\n".join(lines), picture.title)
@@ -227,6 +237,7 @@ def draw_network(picture: Picture, outcome: QueryOutcome, base: str, ident: str)
         picture.query.name,
         len(outcome.rows),
         tuple((kind, colours[kind]) for kind in kinds),
+        (f"Arrows without a label: {quiet}.",) if quiet else (),
     )
 
 
