@@ -3,6 +3,7 @@ range, and the shapes that constrain it. Read from the store, so it is always th
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -243,19 +244,14 @@ def term_labels(store: Store, *, ontology_graphs: list[str]) -> dict[str, str]:
 
 
 def humanise(iri: str) -> str:
-    """A term's local name as words, for a term no ontology labels.
+    """A term's local name as words, for a term no ontology labels (acronyms kept).
 
-    >>> humanise("http://www.w3.org/ns/org#memberDuring"), humanise("https://schema.org/sameAs")
-    ('member during', 'same as')
+    >>> humanise("http://www.w3.org/ns/org#memberDuring"), humanise("http://www.w3.org/ns/dcat#downloadURL")
+    ('member during', 'download URL')
     """
     local = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-    words = []
-    current = ""
-    for char in local.replace("_", " ").replace("-", " "):
-        if char.isupper() and current and not current[-1].isupper() and current[-1] != " ":
-            words.append(current)
-            current = char.lower()
-        else:
-            current += char.lower() if char.isupper() else char
-    words.append(current)
-    return " ".join(" ".join(words).split()) or iri
+    words = _WORDS.findall(local)
+    return " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in words) or iri
+
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]")

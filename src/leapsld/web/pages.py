@@ -360,7 +360,9 @@ def graph_view(
             ((labeller.vocabulary(p), sorted(v, key=lambda x: x.text)) for p, v in forward.items()),
             key=lambda item: item[0].text.lower(),
         )
-        sections.append((labeller.term(subject), types, props))
+        heading = labeller.term(subject)
+        heading.text = heading.text.removeprefix("<").removesuffix(">")
+        sections.append((heading, types, props))
     return sections
 
 
