@@ -149,3 +149,4 @@ def test_a_404_page_links_its_suggestions(client) -> None:  # type: ignore[no-un
     assert response.status_code == 404
     text = response.get_data(as_text=True)
     assert '<a href="http://localhost/doc/org/alba">' in text
+    assert '<a href="https://w3id.org' not in text  # what it could not find is not a link

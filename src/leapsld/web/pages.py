@@ -396,17 +396,20 @@ def graph_page(
 _URL = re.compile(r"https?://[^\s,<>\"']+")
 
 
-def linkify(text: object) -> Markup:
-    """Plain text (an error's detail) with its web addresses as links, the rest escaped: a
-    404's suggestions become places to go.
+def linkify(text: object, only: str = "") -> Markup:
+    """Plain text (an error's detail) with its web addresses that start with ``only`` (this
+    server's) as links, the rest escaped: a 404's suggestions become places to go, and the
+    canonical IRI it could not find stays text.
 
-    >>> str(linkify("see http://x/doc/a, or <b>."))
-    'see <a href="http://x/doc/a">http://x/doc/a</a>, or &lt;b&gt;.'
+    >>> str(linkify("no https://w3id.org/z; see http://x/doc/a, or <b>.", "http://x/"))
+    'no https://w3id.org/z; see <a href="http://x/doc/a">http://x/doc/a</a>, or &lt;b&gt;.'
     """
     out, last = [], 0
     source = str(text)
     for m in _URL.finditer(source):
         url = m.group(0).rstrip(".;:)")
+        if not url.startswith(only):
+            continue
         end = m.start() + len(url)
         out.append(str(escape(source[last : m.start()])))
         out.append(f'<a href="{escape(url)}">{escape(url)}</a>')
