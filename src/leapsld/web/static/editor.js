@@ -8,6 +8,7 @@
   var endpoint = holder.dataset.endpoint;
   var base = holder.dataset.base;
   var origin = holder.dataset.origin;
+  var prefixes = JSON.parse(holder.dataset.prefixes || "{}");
   var textarea = document.getElementById("query-text");
   var initial = textarea ? textarea.value : "";
   var problem = document.getElementById("query-error");
@@ -23,7 +24,8 @@
     populateFromUrl: false,
     autofocus: false,
     yasqe: { autocompleters: ["variables", "prefixes"], value: initial },
-    yasr: { defaultPlugin: "table", pluginOrder: ["table", "response"], persistenceId: null }
+    // results name IRIs by the dataset's prefixes (id:org/esrf), as its documents do
+    yasr: { defaultPlugin: "table", pluginOrder: ["table", "response"], persistenceId: null, prefixes: prefixes }
   });
   window.yasgui = yasgui;
   var tab = yasgui.getTab();
