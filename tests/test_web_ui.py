@@ -150,3 +150,22 @@ def test_a_404_page_links_its_suggestions(client) -> None:  # type: ignore[no-un
     text = response.get_data(as_text=True)
     assert '<a href="http://localhost/doc/org/alba">' in text
     assert '<a href="https://w3id.org' not in text  # what it could not find is not a link
+
+
+def test_past_its_limit_the_sitemap_is_an_index_of_files_that_answer(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    whole = ET.fromstring(client.get("/sitemap.xml").data)
+    every = [u.findtext(f"{SM}loc") for u in whole.iter(f"{SM}url")]
+    monkeypatch.setattr("leapsld.web.ui.PER_FILE", 50)  # as 50,000 would, at this size
+    root = ET.fromstring(client.get("/sitemap.xml").data)
+    assert root.tag == f"{SM}sitemapindex"
+    files = [s.findtext(f"{SM}loc") for s in root.iter(f"{SM}sitemap")]
+    assert len(files) == -(-len(every) // 50)
+    listed = []
+    for url in files:
+        part = ET.fromstring(client.get(url.removeprefix("http://localhost")).data)
+        listed += [u.findtext(f"{SM}loc") for u in part.iter(f"{SM}url")]
+    assert listed == every
+    assert client.get(f"/sitemap-{len(files) + 1}.xml").status_code == 404

@@ -179,7 +179,7 @@ def sitemap() -> Response:
     resource; an index of numbered files past ``PER_FILE`` URLs."""
     s = current_site()
     urls = _site_urls(s)
-    needed = files_needed(len(urls))
+    needed = files_needed(len(urls), per_file=PER_FILE)
     if needed:
         data = index(
             [f"{origin()}/sitemap-{n}.xml" for n in range(1, needed + 1)], lastmod=_lastmod(s)
@@ -193,7 +193,7 @@ def sitemap() -> Response:
 def sitemap_file(number: int) -> Response:
     s = current_site()
     urls = _site_urls(s)
-    needed = files_needed(len(urls))
+    needed = files_needed(len(urls), per_file=PER_FILE)
     if not 1 <= number <= needed:
         raise NotFound(f"no sitemap file {number}; see {origin()}/sitemap.xml")
     chunk = urls[(number - 1) * PER_FILE : number * PER_FILE]
