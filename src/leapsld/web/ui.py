@@ -176,17 +176,18 @@ def robots_txt() -> Response:
 @blueprint.route("/sitemap.xml", methods=["GET", "HEAD"])
 def sitemap() -> Response:
     """Every page worth a visit: the home page, the ontology, the class pages and every
-    resource; an index of numbered files past ``PER_FILE`` URLs."""
+    resource; an index of numbered files past ``PER_FILE`` URLs. Made once per version."""
     s = current_site()
-    urls = _site_urls(s)
-    needed = files_needed(len(urls), per_file=PER_FILE)
-    if needed:
-        data = index(
-            [f"{origin()}/sitemap-{n}.xml" for n in range(1, needed + 1)], lastmod=_lastmod(s)
-        )
-    else:
-        data = urlset(urls, lastmod=_lastmod(s))
-    return _xml(data)
+
+    def render() -> Body:
+        urls = _site_urls(s)
+        needed = files_needed(len(urls), per_file=PER_FILE)
+        if needed:
+            files = [f"{origin()}/sitemap-{n}.xml" for n in range(1, needed + 1)]
+            return Body(index(files, lastmod=_lastmod(s)))
+        return Body(urlset(urls, lastmod=_lastmod(s)))
+
+    return _xml(s.rendered(("sitemap", origin(), PER_FILE, 0), render).data)
 
 
 @blueprint.route("/sitemap-<int:number>.xml", methods=["GET", "HEAD"])
@@ -196,8 +197,12 @@ def sitemap_file(number: int) -> Response:
     needed = files_needed(len(urls), per_file=PER_FILE)
     if not 1 <= number <= needed:
         raise NotFound(f"no sitemap file {number}; see {origin()}/sitemap.xml")
-    chunk = urls[(number - 1) * PER_FILE : number * PER_FILE]
-    return _xml(urlset(chunk, lastmod=_lastmod(s)))
+
+    def render() -> Body:
+        chunk = urls[(number - 1) * PER_FILE : number * PER_FILE]
+        return Body(urlset(chunk, lastmod=_lastmod(s)))
+
+    return _xml(s.rendered(("sitemap", origin(), PER_FILE, number), render).data)
 
 
 def _site_urls(s: Site) -> list[str]:
