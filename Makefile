@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= $(or $(LEAPSLD_HOST),127.0.0.1)
 PORT ?= $(or $(LEAPSLD_PORT),8000)
 
-.PHONY: install serve test lint validate bench clean
+.PHONY: install serve test lint validate bench clean assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ validate: $(STAMP)
 serve: validate
 	@echo "Serving the LEAPS dataset at http://$(HOST):$(PORT)/"
 	$(BIN)/leapsld serve --host $(HOST) --port $(PORT)
+
+# The query editor (YASGUI) and the browser tests' accessibility checker (axe-core), from the
+# npm registry at pinned versions, with their licences: the files are committed, so only an
+# upgrade needs this (and npm).
+assets:
+	bash scripts/assets.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -47,7 +47,7 @@ def test_this_repository_says_what_the_library_used_to() -> None:
     assert identity.queries[0].title.startswith("CQ1: Which organisations")
     assert identity.example_query == identity.queries[0].text
     assert identity.views is not None and identity.views.entries and identity.views.pictures
-    assert identity.views.pictures[0].query.name == "cq03.rq"
+    assert identity.views.pictures[0].query.name == "network.rq"
 
 
 def test_a_folder_without_files_gets_neutral_names(tmp_path: Path) -> None:

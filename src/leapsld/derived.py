@@ -35,13 +35,16 @@ from .formats import Format, by_name
 from .identity import DEFAULT_STEM
 from .memory import release_free_memory
 from .namespaces import PREFIXES, RDF_TYPE
+from .pictures import Drawing, draw_pictures, drawings_from_json, drawings_to_json
 from .query import run_query
 from .remote import is_remote
+from .search import LabelIndex, build_index
 from .store import Store
 
 T = TypeVar("T")
 
 STATISTICS = "statistics.json"
+PICTURES = "pictures.json"
 SUMS = "SHA256SUMS"
 #: The dumps of a version: name suffix, format, gzipped.
 DUMPS = (
@@ -347,6 +350,30 @@ def recorded_statistics(
         return stats
 
 
+def recorded_drawings(dataset: Dataset, folder: Path) -> list[Drawing]:
+    """The pictures of this version, drawn by one process and recorded in ``folder`` (beside
+    the statistics) for the others and for the next start: one layout per version."""
+    path = folder / PICTURES
+    try:
+        return drawings_from_json(path.read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    with locked(folder):
+        try:
+            return drawings_from_json(path.read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        views = dataset.identity.views
+        drawings = draw_pictures(
+            dataset.store,
+            views.pictures if views else (),
+            base=dataset.settings.base_iri,
+            graphs=dataset.data_graphs,
+        )
+        write_atomically(path, drawings_to_json(drawings).encode())
+        return drawings
+
+
 def _namespace(iri: str) -> str:
     cut = max(iri.rfind("#"), iri.rfind("/"))
     return iri[: cut + 1]
@@ -403,6 +430,12 @@ class Derived:
         self._stats: Statistics | None = None
         self._index: Mapping[str, tuple[str, ...]] = {}
         self._index_ready = threading.Event()
+        self._labels: LabelIndex | None = None
+        self._labels_ready = threading.Event()
+        self._drawings: list[Drawing] = []
+        self._drawings_ready = threading.Event()
+        self._drawings_error: BaseException | None = None
+        self._labels_error: BaseException | None = None
         self._dumps_ready = threading.Event()
         self._stats_ready = threading.Event()
         self._error: BaseException | None = None
@@ -446,17 +479,63 @@ class Derived:
         finally:
             self._index_ready.set()
         try:
+            self._labels = build_index(
+                self.dataset.store, self.dataset.data_graphs, prefix=f"{base}id/"
+            )
+        except Exception as exc:  # noqa: BLE001 - reported to every request for a search
+            self._labels_error = exc
+        finally:
+            self._labels_ready.set()
+        try:
             busy = self.activity.busy
             self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
             self._stats_ready.set()
+            self._draw()
             if self._dumps is None:
                 self._dumps = write_dumps(self.dataset, self.folder, yield_to=busy)
         except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
             self._error = exc
         finally:
             self._stats_ready.set()
+            self._drawings_ready.set()
             self._dumps_ready.set()
             release_free_memory()
+
+    def _draw(self) -> None:
+        """Draw the dataset's pictures (a failure leaves the home page without them, and says
+        why on ``/ready``; it does not stop the dumps)."""
+        views = self.dataset.identity.views
+        try:
+            if views and views.pictures:
+                self._drawings = recorded_drawings(self.dataset, self.folder)
+        except LeapsError as exc:
+            self._drawings_error = exc
+        finally:
+            self._drawings_ready.set()
+
+    @property
+    def labels(self) -> LabelIndex:
+        """The label and class index of this version (``search.build_index``), made in the
+        background first.
+
+        Raises:
+            Busy: it is still being made after ``WAIT`` seconds.
+        """
+        self.start()
+        if not self.activity.wait(self._labels_ready, WAIT):
+            raise Busy("the search index is still being made; try again shortly")
+        if self._labels is None:
+            raise LeapsError(f"the search index could not be made: {self._labels_error}")
+        return self._labels
+
+    @property
+    def drawings(self) -> list[Drawing]:
+        """The pictures of ``views.toml``, drawn once per version (empty when the dataset has
+        none, or while they are drawn for longer than ``WAIT`` seconds, or when drawing
+        failed: the home page still answers)."""
+        self.start()
+        self.activity.wait(self._drawings_ready, WAIT)
+        return self._drawings if self._drawings_ready.is_set() else []
 
     @property
     def suggestions(self) -> Mapping[str, tuple[str, ...]]:
@@ -472,6 +551,8 @@ class Derived:
         failed = self._error is not None
         return {
             "suggestions": self._index_ready.is_set(),
+            "labels": self._labels_ready.is_set() and self._labels is not None,
+            "pictures": self._drawings_ready.is_set() and self._drawings_error is None,
             "statistics": self._stats_ready.is_set() and self._stats is not None,
             "dumps": self._dumps_ready.is_set() and not failed and self._dumps is not None,
         }

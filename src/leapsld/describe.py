@@ -184,3 +184,31 @@ def suggestion_index(
             bisect.insort(known, iri)
             del known[per_kind:]
     return {kind: tuple(iris) for kind, iris in kinds.items()}
+
+
+#: How many links to one resource ``inverse_counts`` counts at most (past it: "more than").
+MAX_COUNTED = 100_000
+
+
+def inverse_counts(
+    store: Store, iri: str, *, cap: int = MAX_COUNTED
+) -> tuple[dict[str, int], bool]:
+    """How many distinct resources link to ``iri`` by each property, over every page of its
+    description; and whether the count is complete (False: it stopped at ``cap`` links, so
+    each number is a lower bound).
+    """
+    try:
+        node = pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return {}, True
+    seen: set[tuple[object, object]] = set()
+    counts: dict[str, int] = {}
+    for q in store.quads(None, None, node):
+        key = (q.subject, q.predicate)
+        if key in seen:
+            continue
+        if len(seen) >= cap:
+            return counts, False
+        seen.add(key)
+        counts[q.predicate.value] = counts.get(q.predicate.value, 0) + 1
+    return counts, True

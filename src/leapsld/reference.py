@@ -3,6 +3,7 @@ range, and the shapes that constrain it. Read from the store, so it is always th
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -83,12 +84,54 @@ class TermEntry:
 
 
 @dataclass
+class Scheme:
+    """A SKOS concept scheme the ontology defines, with its concepts (IRI, label)."""
+
+    iri: str
+    label: str
+    definition: str = ""
+    concepts: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Reference:
     """The ontology header and its terms, classes first."""
 
     header: dict[str, str]
     classes: list[TermEntry]
     properties: list[TermEntry]
+    schemes: list[Scheme] = field(default_factory=list)
+
+
+_SCHEMES = (
+    _PREFIXES
+    + """
+SELECT ?scheme ?schemeLabel ?definition ?concept ?label {
+  ?scheme a skos:ConceptScheme . FILTER(isIRI(?scheme))
+  OPTIONAL { ?scheme skos:prefLabel|rdfs:label ?schemeLabel }
+  OPTIONAL { ?scheme skos:definition|rdfs:comment|dcterms:description ?definition }
+  OPTIONAL { ?concept skos:inScheme ?scheme . FILTER(isIRI(?concept))
+             OPTIONAL { ?concept skos:prefLabel|rdfs:label ?label } }
+}
+"""
+)
+
+
+def concept_schemes(store: Store, *, ontology_graphs: list[str]) -> list[Scheme]:
+    """The concept schemes in the ontology's graphs, each with its concepts in label order."""
+    schemes: dict[str, Scheme] = {}
+    rows = run_query(store, _SCHEMES, default_graphs=ontology_graphs, max_rows=100_000).rows
+    for row in rows:
+        scheme, scheme_label, definition, concept, label = (
+            getattr(v, "value", "") or "" for v in row
+        )
+        entry = schemes.setdefault(scheme, Scheme(scheme, scheme_label or humanise(scheme)))
+        entry.definition = entry.definition or definition
+        if concept and all(concept != c for c, _ in entry.concepts):
+            entry.concepts.append((concept, label or humanise(concept)))
+    for entry in schemes.values():
+        entry.concepts.sort(key=lambda c: c[1].casefold())
+    return sorted(schemes.values(), key=lambda s: s.label.casefold())
 
 
 def ontology_reference(
@@ -141,6 +184,7 @@ def ontology_reference(
         header,
         [e for e in ordered if e.kind == "class"],
         [e for e in ordered if e.kind == "property"],
+        concept_schemes(store, ontology_graphs=ontology_graphs) if ontology_graphs else [],
     )
 
 
@@ -171,3 +215,43 @@ def has_version(
     else:
         outcome = run_query(store, text, default_graphs=ontology_graphs, substitutions=bound)
     return bool(outcome.boolean)
+
+
+_LABELS = (
+    _PREFIXES
+    + """
+SELECT ?term ?label {
+  ?term rdfs:label|skos:prefLabel ?label . FILTER(isIRI(?term))
+  FILTER(lang(?label) = "en" || lang(?label) = "" || langMatches(lang(?label), "en"))
+}
+"""
+)
+
+
+def term_labels(store: Store, *, ontology_graphs: list[str]) -> dict[str, str]:
+    """The label of every term the ontology names (its own terms, and any other vocabulary's
+    term it labels), for pages that show properties and classes as words, not IRIs."""
+    labels: dict[str, str] = {}
+    if not ontology_graphs:
+        return labels
+    rows = run_query(store, _LABELS, default_graphs=ontology_graphs, max_rows=1_000_000).rows
+    for term, label in rows:
+        key = getattr(term, "value", "")
+        text = getattr(label, "value", "")
+        if key and text and (key not in labels or len(text) < len(labels[key])):
+            labels[key] = text
+    return labels
+
+
+def humanise(iri: str) -> str:
+    """A term's local name as words, for a term no ontology labels (acronyms kept).
+
+    >>> humanise("http://www.w3.org/ns/org#memberDuring"), humanise("http://www.w3.org/ns/dcat#downloadURL")
+    ('member during', 'download URL')
+    """
+    local = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    words = _WORDS.findall(local)
+    return " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in words) or iri
+
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]")

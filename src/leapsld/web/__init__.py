@@ -22,7 +22,7 @@ from .errors import register_error_handlers
 from .hosts import UNCHECKED_ENDPOINTS, ForwardedFilter, Hosts
 from .http import check_query_string
 from .memo import ResponseMemo
-from .pages import web_link
+from .pages import linkify, web_link
 from .site import Site
 
 #: The application ``create_app`` makes, for modules outside the web layer to name its type.
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         check_query_string(request.environ.get("QUERY_STRING", ""))
 
     app.jinja_env.filters["web_link"] = web_link
+    app.jinja_env.filters["linkify"] = linkify
     # Every page names the dataset it belongs to, as the dataset's own files say.
     app.context_processor(lambda: {"identity": site.identity})
     app.before_request(ops.name_route)

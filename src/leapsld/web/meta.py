@@ -9,11 +9,12 @@ from flask import Blueprint, Response, render_template, send_file
 from ..errors import NotFound
 from ..formats import by_name, of_kind
 from .http import Offer, document, graph_document, origin
+from .pages import graph_page
 from .site import Body, current_site
 
 blueprint = Blueprint("meta", __name__)
 
-VOID = Offer(of_kind("graph"))
+VOID = Offer((*of_kind("graph"), *of_kind("page")))
 
 
 @blueprint.route("/.well-known/void", methods=["GET", "HEAD"])
@@ -29,6 +30,14 @@ def void(suffix: str | None = None) -> Response:
         triples=lambda: s.void(origin()),
         suffix=suffix,
         origin_dependent=True,
+        page=lambda: graph_page(
+            s,
+            f"VoID description of {s.identity.title}",
+            "What the dataset holds and where to get it, as machines read it (VoID and DCAT).",
+            s.void(origin()),
+            f"{origin()}/void",
+            VOID.formats,
+        ),
     )
 
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 import pyoxigraph
 from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..describe import exists, kind_of
+from ..describe import exists, inverse_counts, kind_of
 from ..errors import BadRequest, Gone, NotFound
 from ..formats import by_suffix, of_kind
 from ..iris import document_path, iri_for_path, iri_problem, local_url, path_for_iri
 from ..namespaces import RDF_TYPE
 from ..publish import HYDRA
 from ..reference import has_version, ontology_reference
+from ..serialization import short
 from .http import CACHE_CONTROL, Offer, document, graph_document, origin
-from .pages import resource_view
+from .pages import graph_page, resource_view, web_link
 from .site import Body, Site, current_site
 
 blueprint = Blueprint("resources", __name__)
@@ -30,7 +32,7 @@ blueprint = Blueprint("resources", __name__)
 #: What a document offers, in the order a client with no preference gets them.
 DOCUMENT = Offer((*of_kind("graph"), *of_kind("page"), *of_kind("dataset")))
 #: The shapes are offered as RDF graphs only.
-SHAPES = Offer(of_kind("graph"))
+SHAPES = Offer((*of_kind("graph"), *of_kind("page")))
 
 
 @blueprint.route("/id/<path:rest>", methods=["GET", "HEAD"])
@@ -132,7 +134,9 @@ def _description(
         name=f"describe:{iri}:{number}",
         triples=lambda: triples,
         suffix=suffix,
-        page=lambda: _resource_page(s, iri, f"{origin()}{path}", triples),
+        page=lambda: _resource_page(
+            s, iri, f"{origin()}{path}", triples, number=number, more=described.more
+        ),
         origin_dependent=bool(paging),
         links=links,
         query=f"?page={number}" if number > 1 else "",
@@ -168,9 +172,39 @@ def _not_found(s: Site, name: str) -> NotFound:
     )
 
 
-def _resource_page(s: Site, iri: str, url: str, triples: list[pyoxigraph.Triple]) -> Body:
-    view = resource_view(iri, triples, origin=origin(), base=s.base, prefixes=s.prefixes)
-    html = render_template("resource.html", view=view, formats=of_kind("graph"), path=url)
+def _resource_page(
+    s: Site,
+    iri: str,
+    url: str,
+    triples: list[pyoxigraph.Triple],
+    *,
+    number: int = 1,
+    more: bool = False,
+) -> Body:
+    view = resource_view(
+        iri,
+        triples,
+        origin=origin(),
+        base=s.base,
+        prefixes=s.prefixes,
+        terms=s.terms,
+        page_url=url,
+    )
+    for t in view.types:
+        if t.iri:
+            t.href = f"{origin()}/browse?class={quote(t.iri, safe='')}"
+    counts, _complete = inverse_counts(s.dataset.store, iri)
+    view.inverse_counts = counts
+    pager = None
+    if number > 1 or more:
+        pager = {
+            "number": number,
+            "previous": (f"{url}?page={number - 1}" if number > 2 else url) if number > 1 else None,
+            "next": f"{url}?page={number + 1}" if more else None,
+        }
+    html = render_template(
+        "resource.html", view=view, formats=of_kind("graph"), path=url, pager=pager
+    )
     return Body(html.encode())
 
 
@@ -253,8 +287,17 @@ def _ontology_page(s: Site) -> Body:
         ontology_graphs=s.dataset.ontology_graphs,
         base=s.base,
     )
+    here = origin()
+    anchors = {e.iri: e.anchor for e in (*reference.classes, *reference.properties)}
     html = render_template(
-        "ontology.html", ref=reference, origin=origin(), formats=of_kind("graph")
+        "ontology.html",
+        ref=reference,
+        origin=here,
+        formats=of_kind("graph"),
+        anchors=anchors,
+        labels={**s.terms, **{e.iri: e.label for e in reference.classes if e.label}},
+        link=lambda iri: web_link(local_url(here, s.base, iri)),
+        short=lambda iri: short(pyoxigraph.NamedNode(iri), s.prefixes),
     )
     return Body(html.encode())
 
@@ -270,6 +313,14 @@ def shapes(suffix: str | None = None) -> Response:
         name="shapes",
         triples=lambda: s.graph_triples(s.dataset.shapes_graphs, store=s.dataset.shapes_store),
         suffix=suffix,
+        page=lambda: graph_page(
+            s,
+            "Shapes",
+            "The SHACL shapes every version of the data is validated against.",
+            s.graph_triples(s.dataset.shapes_graphs, store=s.dataset.shapes_store),
+            f"{origin()}/shapes",
+            SHAPES.formats,
+        ),
     )
 
 

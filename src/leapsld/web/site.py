@@ -23,8 +23,11 @@ from ..derived import Derived, Dump, Statistics, graph_dump_name, unique_triples
 from ..describe import Description, describe
 from ..formats import Format
 from ..namespaces import jsonld_context
+from ..pictures import Drawing
 from ..publish import graph_description, service_description, void_description
 from ..query import QueryRunner
+from ..reference import term_labels
+from ..search import LabelIndex
 from ..serialization import jsonld_profile, serialize_graph
 from ..settings import Settings
 from ..store import Store
@@ -118,6 +121,19 @@ class Site:
     @property
     def dumps(self) -> list[Dump]:
         return self.derived.dumps
+
+    @property
+    def labels(self) -> LabelIndex:
+        return self.derived.labels
+
+    @property
+    def drawings(self) -> list[Drawing]:
+        return self.derived.drawings
+
+    @functools.cached_property
+    def terms(self) -> dict[str, str]:
+        """The ontology's labels of properties and classes (read once per version)."""
+        return term_labels(self.dataset.store, ontology_graphs=self.dataset.ontology_graphs)
 
     def etag(self, *parts: object) -> str:
         """A strong validator: the dataset version plus what else the body depends on."""
