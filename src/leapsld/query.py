@@ -21,7 +21,7 @@ from .executor import (
     evaluate,
     start_query_thread,
 )
-from .guard import check_read_only
+from .guard import Shape, check, check_read_only
 from .store import Store, Term
 
 __all__ = ["QUERY_STACK", "QueryOutcome", "QueryRunner", "run_query", "start_query_thread"]
@@ -124,12 +124,15 @@ class QueryRunner:
         substitutions: Mapping[str, Term] | None = None,
         max_rows: int | None = None,
         client: str | None = None,
+        checked: Shape | None = None,
     ) -> QueryOutcome:
         """Like ``run_query``, in a query process within this runner's limits.
 
         Args:
             client: who asks (the remote address): one client holds at most its share of
                 the slots. ``None`` (the library's own queries) is not counted.
+            checked: what ``guard.check`` returned for ``text``, when the caller has it
+                already (a text is lexed once per request).
 
         Raises:
             QueryError, QueryRefused: as ``run_query``.
@@ -137,7 +140,7 @@ class QueryRunner:
             Busy: every slot is taken.
             TooManyQueries: this client already runs as many queries as it may.
         """
-        words = check_read_only(text)
+        words = (checked or check(text)).keywords
         return self.executor.run(
             text,
             default_graphs=default_graphs,

@@ -132,6 +132,15 @@ class Site:
         assert isinstance(body, Body)
         return body
 
+    def kept_answer(self, key: tuple[object, ...]) -> Body | None:
+        """A query's answer kept under ``key`` (which names all it depends on), if any."""
+        body = self.cache.get(("answer", *key))
+        return body if isinstance(body, Body) else None
+
+    def keep_answer(self, key: tuple[object, ...], body: Body) -> None:
+        """Keep a complete answer (one over the cache's entry limit is not kept)."""
+        self.cache.put(("answer", *key), body)
+
     # Graph documents -------------------------------------------------------------------
 
     def graph_body(
