@@ -16,8 +16,15 @@ import pyoxigraph
 import pytest
 
 from leapsld import executor as executor_module
-from leapsld.errors import Busy, QueryError, QueryOverBudget, QueryTimeout, TooManyQueries
-from leapsld.executor import Executor, _load_answer
+from leapsld.errors import (
+    Busy,
+    LeapsError,
+    QueryError,
+    QueryOverBudget,
+    QueryTimeout,
+    TooManyQueries,
+)
+from leapsld.executor import JOB_NICENESS, Executor, _load_answer
 from leapsld.store import OxigraphStore
 
 EX = "http://example.org/"
@@ -332,3 +339,25 @@ def test_queries_waiting_for_a_slot_count_against_their_client() -> None:
         t.join()
     assert sorted(outcomes) == ["429", "admitted"]
     assert executor._clients["A"] == 2
+
+
+def _record_job(store: OxigraphStore, target: str) -> None:
+    """A background job: where it ran, at what priority, and what it saw of the store."""
+    Path(target).write_text(f"{os.getpid()} {os.nice(0)} {len(store)}")
+
+
+def _failing_job(store: OxigraphStore) -> None:
+    raise ValueError("no such thing")
+
+
+def test_a_background_job_runs_apart_at_the_lowest_priority(
+    pool: Executor, store: OxigraphStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "job.txt"
+    pool.run_job(_record_job, str(target))
+    pid, niceness, quads = map(int, target.read_text().split())
+    assert pid != os.getpid() and niceness == JOB_NICENESS and quads == len(store)
+    assert _gone_within([pid], 2)  # its process ends with it
+    with pytest.raises(LeapsError, match="no such thing"):
+        pool.run_job(_failing_job)
+    assert pool.run("ASK {}").boolean is True  # the queries' pool is untouched

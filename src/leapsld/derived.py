@@ -31,6 +31,7 @@ from .atomic import locked, write_atomically
 from .dataset import Dataset, derived_folder
 from .describe import suggestion_index
 from .errors import Busy, LeapsError
+from .executor import Executor
 from .formats import Format, by_name
 from .identity import DEFAULT_STEM
 from .memory import release_free_memory
@@ -170,18 +171,42 @@ def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None
     folder: the others wait, then read what it wrote. The JSON-LD dump is expanded
     (pyoxigraph's writer): it scales to millions of triples, which a compaction does not.
     """
-    stem = dataset.identity.stem
-    done = existing_dumps(folder, stem=stem)
+    return _dumps(_Source.of(dataset), folder, yield_to, dataset.store)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What the derived data is made from, in plain values (a background job is sent them)."""
+
+    graphs: list[str]
+    base_iri: str
+    stem: str
+    vocabularies: dict[str, str]
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> _Source:
+        return cls(
+            list(dataset.data_graphs),
+            dataset.settings.base_iri,
+            dataset.identity.stem,
+            dict(dataset.vocabularies),
+        )
+
+
+def _dumps(source: _Source, folder: Path, yield_to: Pause | None, store: Store) -> list[Dump]:
+    done = existing_dumps(folder, stem=source.stem)
     if done is not None:  # written already: read without the lock (a read-only folder works)
         return done
     with locked(folder):
-        done = existing_dumps(folder, stem=stem)
-        return done if done is not None else _write_dumps(dataset, folder, stem, yield_to)
+        done = existing_dumps(folder, stem=source.stem)
+        if done is not None:
+            return done
+        return _write_dumps(store, source, folder, yield_to)
 
 
-def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | None) -> list[Dump]:
-    prefixes = {**PREFIXES, **dataset.vocabularies}
-    store, graphs = dataset.store, dataset.data_graphs
+def _write_dumps(store: Store, source: _Source, folder: Path, yield_to: Pause | None) -> list[Dump]:
+    prefixes = {**PREFIXES, **source.vocabularies}
+    graphs, stem = source.graphs, source.stem
     dumps = []
     for suffix, fmt_name, compress in DUMPS:
         fmt = by_name(fmt_name)
@@ -205,7 +230,7 @@ def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | No
     for graph, size in sorted(store.graph_sizes(graphs).items()):
         if size <= GRAPH_INLINE:
             continue
-        target = folder / graph_dump_name(stem, graph, dataset.settings.base_iri)
+        target = folder / graph_dump_name(stem, graph, source.base_iri)
         triples = _politely((q.triple for q in store.quads(graph=graph)), yield_to)
         write_atomically(
             target,
@@ -322,6 +347,10 @@ def recorded_statistics(
 ) -> Statistics:
     """The statistics of this version, computed by one process and recorded in ``folder``
     (beside the dumps) for the others and for the next start."""
+    return _statistics(dataset.store, _Source.of(dataset), folder, yield_to)
+
+
+def _statistics(store: Store, source: _Source, folder: Path, yield_to: Pause | None) -> Statistics:
     path = folder / STATISTICS
     try:  # recorded already: read without the lock (a read-only folder works)
         return Statistics.from_json(path.read_text())
@@ -332,14 +361,21 @@ def recorded_statistics(
             return Statistics.from_json(path.read_text())
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        stats = statistics(
-            dataset.store,
-            dataset.data_graphs,
-            base_iri=dataset.settings.base_iri,
-            yield_to=yield_to,
-        )
+        stats = statistics(store, source.graphs, base_iri=source.base_iri, yield_to=yield_to)
         write_atomically(path, stats.to_json().encode())
         return stats
+
+
+def make_statistics(store: Store, source: _Source, folder: str) -> None:
+    """Record the statistics in ``folder``: a background job a serving process sends to a
+    process of its own (``Executor.run_job``), where nothing it does competes with requests
+    for the serving process's interpreter or its cores."""
+    _statistics(store, source, Path(folder), None)
+
+
+def make_dumps(store: Store, source: _Source, folder: str) -> None:
+    """Write the dumps in ``folder``: the other background job (see ``make_statistics``)."""
+    _dumps(source, Path(folder), None, store)
 
 
 def _namespace(iri: str) -> str:
@@ -390,8 +426,17 @@ class Activity:
 class Derived:
     """The statistics and dumps of one dataset, made in the background of a serving process."""
 
-    def __init__(self, dataset: Dataset, *, activity: Activity | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        activity: Activity | None = None,
+        jobs: Executor | None = None,
+    ) -> None:
         self.dataset = dataset
+        #: Where the statistics and dumps are made, when given: a process of their own at the
+        #: lowest priority (else a thread of this process that pauses while requests run).
+        self.jobs = jobs
         self.activity = activity or Activity()
         self.folder = self._folder()
         self._dumps: list[Dump] | None = existing_dumps(self.folder, stem=dataset.identity.stem)
@@ -442,9 +487,14 @@ class Derived:
             self._index_ready.set()
         try:
             busy = self.activity.busy
+            source, folder = _Source.of(self.dataset), str(self.folder)
+            if self.jobs is not None and not (self.folder / STATISTICS).exists():
+                self.jobs.run_job(make_statistics, source, folder)
             self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
             self._stats_ready.set()
             if self._dumps is None:
+                if self.jobs is not None:
+                    self.jobs.run_job(make_dumps, source, folder)
                 self._dumps = write_dumps(self.dataset, self.folder, yield_to=busy)
         except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
             self._error = exc

@@ -310,6 +310,9 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
                 request = pickle.loads(_receive(sock))
             except (_Gone, _Late):
                 return
+            if request[0] == _JOB:
+                _run_job(sock, serving, request[1], request[2])
+                return
             text, default_graphs, named_graphs, union, max_rows, substitutions, answer = request
             try:
                 outcome = evaluate(
@@ -360,6 +363,30 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
 
 def _error(kind: str, message: str, line: int | None = None, column: int | None = None) -> bytes:
     return pickle.dumps(("error", kind, message, line, column))
+
+
+#: The first item of a request that is a background job, not a query.
+_JOB = "job"
+#: The niceness of a background job: it gets a core only when queries leave one free (about
+#: 1.5% of a busy one), so it never slows a query, and still ends under a steady load.
+JOB_NICENESS = 19
+
+
+def _run_job(
+    sock: socket.socket, store: Store, job: Callable[..., None], args: tuple[object, ...]
+) -> None:
+    """Run ``job(store, *args)`` at the lowest priority, then say how it ended."""
+    with contextlib.suppress(OSError):
+        os.nice(JOB_NICENESS)
+    try:
+        job(store, *args)
+        reply = pickle.dumps(("ok",))
+    except LeapsError as exc:
+        reply = _error("engine", exc.message)
+    except Exception as exc:  # noqa: BLE001 - anything a job raises is answered
+        reply = _error("engine", f"{type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError):
+        _send(sock, b"K" + reply)
 
 
 # The zygote ------------------------------------------------------------------------------------
@@ -636,6 +663,33 @@ class Executor:
             return self._ask(request, time.monotonic() + self.timeout)
         finally:
             self._leave(client)
+
+    def run_job(self, job: Callable[..., None], *args: object) -> None:
+        """Run ``job(store, *args)`` in a process of its own forked like a query process (the
+        dataset shared), at the lowest CPU priority, and wait for it: work derived from the
+        dataset that must never slow the queries answered meanwhile. Not a slot, no deadline.
+
+        ``job`` and ``args`` are pickled (a module-level function and plain values).
+
+        Raises:
+            LeapsError: the job failed (its message) or its process died.
+        """
+        self.start()
+        pool = self._pool
+        assert pool is not None
+        child = self._spawn()
+        try:
+            _receive(child.sock, None, 1 << 10)  # hello
+            _send(child.sock, pickle.dumps((_JOB, job, args), protocol=pickle.HIGHEST_PROTOCOL))
+            frame = _receive(child.sock, None, 1 << 20)
+        except (_Gone, _Late, OSError):
+            raise LeapsError("the process of a background job stopped") from None
+        finally:
+            _kill(child)
+        answer = _load_answer(frame[1:])
+        assert isinstance(answer, tuple)
+        if answer[0] != "ok":
+            raise LeapsError(str(answer[2]))
 
     def _admit(self, client: str | None) -> None:
         with self._lock:

@@ -90,7 +90,7 @@ class Site:
             memory=self.settings.query_memory << 20,
             per_client=self.settings.slots_per_client,
         )
-        self.derived = Derived(dataset)
+        self.derived = Derived(dataset, jobs=self.queries.executor)
 
     def request_started(self) -> None:
         """Count a request in (and start the background work on the first one)."""
