@@ -19,10 +19,12 @@ from leapsld import executor as executor_module
 from leapsld.errors import (
     Busy,
     LeapsError,
+    NotAcceptable,
     QueryError,
     QueryOverBudget,
     QueryTimeout,
     TooManyQueries,
+    UnsupportedFormat,
 )
 from leapsld.executor import JOB_NICENESS, Executor, _load_answer
 from leapsld.store import OxigraphStore
@@ -361,3 +363,20 @@ def test_a_background_job_runs_apart_at_the_lowest_priority(
     with pytest.raises(LeapsError, match="no such thing"):
         pool.run_job(_failing_job)
     assert pool.run("ASK {}").boolean is True  # the queries' pool is untouched
+
+
+def test_a_writer_sends_back_bytes_written_in_the_query_process(pool: Executor) -> None:
+    from leapsld.serialization import OutcomeWriter
+
+    csv = pool.run("SELECT ?x { VALUES ?x { 1 2 } } ORDER BY ?x", writer=OutcomeWriter("csv"))
+    assert csv.kind == "select" and csv.data == b"x\r\n1\r\n2\r\n" and csv.rows == []
+    cut = pool.run("SELECT ?s { ?s ?p ?o }", max_rows=3, writer=OutcomeWriter("tsv"))
+    assert cut.truncated and cut.data is not None and cut.data.count(b"\n") == 4
+    graph = pool.run("CONSTRUCT { <urn:a> <urn:b> 1 } WHERE {}", writer=OutcomeWriter("ntriples"))
+    assert graph.kind == "graph" and graph.data is not None and b"<urn:a> <urn:b>" in graph.data
+    with pytest.raises(NotAcceptable) as refused:  # a character XML 1.0 cannot carry
+        pool.run('SELECT ?x { BIND("a\\u0001" AS ?x) }', writer=OutcomeWriter("xml"))
+    assert "application/sparql-results+json" in refused.value.offered
+    with pytest.raises(UnsupportedFormat):  # a graph cannot be written as CSV
+        pool.run("CONSTRUCT { <urn:a> <urn:b> 1 } WHERE {}", writer=OutcomeWriter("csv"))
+    assert pool.run("ASK {}").boolean is True

@@ -42,6 +42,9 @@ from .store import Store
 T = TypeVar("T")
 
 STATISTICS = "statistics.json"
+#: The niceness of the process computing the statistics (the home page and VoID wait for
+#: them, so they must not starve behind a steady load, as the dumps may).
+STATISTICS_NICENESS = 5
 SUMS = "SHA256SUMS"
 #: The dumps of a version: name suffix, format, gzipped.
 DUMPS = (
@@ -489,7 +492,8 @@ class Derived:
             busy = self.activity.busy
             source, folder = _Source.of(self.dataset), str(self.folder)
             if self.jobs is not None and not (self.folder / STATISTICS).exists():
-                self.jobs.run_job(make_statistics, source, folder)
+                # pages wait for the statistics: a lower priority than queries, not the lowest
+                self.jobs.run_job(make_statistics, source, folder, niceness=STATISTICS_NICENESS)
             self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
             self._stats_ready.set()
             if self._dumps is None:

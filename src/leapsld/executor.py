@@ -66,10 +66,12 @@ from .errors import (
     BadRequest,
     Busy,
     LeapsError,
+    NotAcceptable,
     QueryError,
     QueryOverBudget,
     QueryTimeout,
     TooManyQueries,
+    UnsupportedFormat,
 )
 from .store import OxigraphStore, Store, Term
 
@@ -93,6 +95,14 @@ class QueryOutcome:
     triples: list[pyoxigraph.Triple] = field(default_factory=list)
     boolean: bool | None = None
     truncated: bool = False
+    #: The answer already written (by the ``writer`` the query was run with), when it was:
+    #: then ``rows`` and ``triples`` are empty and only the bytes crossed between processes.
+    data: bytes | None = None
+
+
+#: Writes an outcome as bytes, in a query process: a picklable callable (the serving process
+#: sends it with the query, so only bytes come back instead of every term).
+Writer = Callable[[QueryOutcome], bytes]
 
 
 #: The stack of every thread that parses and evaluates a query: pyoxigraph's parser recurses,
@@ -311,25 +321,32 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
             except (_Gone, _Late):
                 return
             if request[0] == _JOB:
-                _run_job(sock, serving, request[1], request[2])
+                _run_job(sock, serving, request[1], request[2], request[3])
                 return
-            text, default_graphs, named_graphs, union, max_rows, substitutions, answer = request
+            text, default_graphs, named_graphs, union, max_rows, substitutions, answer = request[:7]
+            writer: Writer | None = request[7]
             try:
                 outcome = evaluate(
                     serving, text, default_graphs, named_graphs, union, max_rows, substitutions
                 )
-                reply = pickle.dumps(
-                    (
-                        "ok",
-                        outcome.kind,
-                        outcome.variables,
-                        outcome.rows,
-                        outcome.triples,
-                        outcome.boolean,
-                        outcome.truncated,
-                    ),
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+                if writer is not None:
+                    reply = pickle.dumps(
+                        ("bytes", outcome.kind, writer(outcome), outcome.truncated),
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
+                else:
+                    reply = pickle.dumps(
+                        (
+                            "ok",
+                            outcome.kind,
+                            outcome.variables,
+                            outcome.rows,
+                            outcome.triples,
+                            outcome.boolean,
+                            outcome.truncated,
+                        ),
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
                 del outcome
                 if len(reply) > answer:
                     reply = _error("answer", f"the answer is larger than {answer >> 20} MiB")
@@ -337,6 +354,10 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
                 reply = _error("syntax", exc.message, exc.line, exc.column)
             except BadRequest as exc:
                 reply = _error("request", exc.message)
+            except NotAcceptable as exc:  # the writer: a term its format cannot carry
+                reply = pickle.dumps(("error", "not-acceptable", exc.message, exc.offered, None))
+            except UnsupportedFormat as exc:  # the writer: a format for another query form
+                reply = _error("unsupported", exc.message)
             except MemoryError:
                 reply = _error("memory", "the query ran out of memory")
             except LeapsError as exc:
@@ -373,11 +394,15 @@ JOB_NICENESS = 19
 
 
 def _run_job(
-    sock: socket.socket, store: Store, job: Callable[..., None], args: tuple[object, ...]
+    sock: socket.socket,
+    store: Store,
+    job: Callable[..., None],
+    args: tuple[object, ...],
+    niceness: int,
 ) -> None:
-    """Run ``job(store, *args)`` at the lowest priority, then say how it ended."""
+    """Run ``job(store, *args)`` at ``niceness``, then say how it ended."""
     with contextlib.suppress(OSError):
-        os.nice(JOB_NICENESS)
+        os.nice(niceness)
     try:
         job(store, *args)
         reply = pickle.dumps(("ok",))
@@ -635,8 +660,12 @@ class Executor:
         substitutions: Mapping[str, Term] | None = None,
         max_rows: int | None = None,
         client: str | None = None,
+        writer: Writer | None = None,
     ) -> QueryOutcome:
         """Evaluate a read-only query (already checked) in a query process, within the budgets.
+
+        With a ``writer``, the query process writes the answer and only its bytes come back
+        (``QueryOutcome.data``): no term is pickled, sent and rebuilt.
 
         Raises:
             QueryError, BadRequest: as ``evaluate``.
@@ -657,6 +686,7 @@ class Executor:
                     max_rows if max_rows is not None else self.max_rows,
                     dict(substitutions) if substitutions else None,
                     self.answer_bytes,
+                    writer,
                 ),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
@@ -664,10 +694,13 @@ class Executor:
         finally:
             self._leave(client)
 
-    def run_job(self, job: Callable[..., None], *args: object) -> None:
+    def run_job(
+        self, job: Callable[..., None], *args: object, niceness: int = JOB_NICENESS
+    ) -> None:
         """Run ``job(store, *args)`` in a process of its own forked like a query process (the
-        dataset shared), at the lowest CPU priority, and wait for it: work derived from the
-        dataset that must never slow the queries answered meanwhile. Not a slot, no deadline.
+        dataset shared), at ``niceness`` (by default the lowest CPU priority), and wait for
+        it: work derived from the dataset that must not slow the queries answered meanwhile,
+        nor hold this process's interpreter. Not a slot, no deadline.
 
         ``job`` and ``args`` are pickled (a module-level function and plain values).
 
@@ -680,7 +713,8 @@ class Executor:
         child = self._spawn()
         try:
             _receive(child.sock, None, 1 << 10)  # hello
-            _send(child.sock, pickle.dumps((_JOB, job, args), protocol=pickle.HIGHEST_PROTOCOL))
+            job_request = (_JOB, job, args, niceness)
+            _send(child.sock, pickle.dumps(job_request, protocol=pickle.HIGHEST_PROTOCOL))
             frame = _receive(child.sock, None, 1 << 20)
         except (_Gone, _Late, OSError):
             raise LeapsError("the process of a background job stopped") from None
@@ -786,11 +820,18 @@ class Executor:
         if answer[0] == "ok":
             _, kind, variables, rows, triples, boolean, truncated = answer
             return QueryOutcome(kind, variables, rows, triples, boolean, truncated)
+        if answer[0] == "bytes":
+            _, kind, data, truncated = answer
+            return QueryOutcome(kind, truncated=truncated, data=data)
         _, kind, message, line, column = answer
         if kind == "syntax":
             raise QueryError(message, line=line, column=column)
         if kind == "request":
             raise BadRequest(message)
+        if kind == "not-acceptable":
+            raise NotAcceptable(message, offered=list(line))
+        if kind == "unsupported":
+            raise UnsupportedFormat(message)
         if kind in ("memory", "answer"):
             self.stopped[kind] += 1
             raise QueryOverBudget(message, budget=kind)

@@ -18,6 +18,7 @@ from .executor import (
     QUERY_STACK,
     Executor,
     QueryOutcome,
+    Writer,
     evaluate,
     start_query_thread,
 )
@@ -125,6 +126,7 @@ class QueryRunner:
         max_rows: int | None = None,
         client: str | None = None,
         checked: Shape | None = None,
+        writer: Writer | None = None,
     ) -> QueryOutcome:
         """Like ``run_query``, in a query process within this runner's limits.
 
@@ -133,6 +135,8 @@ class QueryRunner:
                 the slots. ``None`` (the library's own queries) is not counted.
             checked: what ``guard.check`` returned for ``text``, when the caller has it
                 already (a text is lexed once per request).
+            writer: writes the answer in the query process (``Executor.run``); the outcome
+                then carries only its bytes.
 
         Raises:
             QueryError, QueryRefused: as ``run_query``.
@@ -149,4 +153,5 @@ class QueryRunner:
             substitutions=substitutions,
             max_rows=max_rows,
             client=client,
+            writer=writer,
         )

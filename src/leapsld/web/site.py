@@ -21,11 +21,11 @@ from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..derived import Derived, Dump, Statistics, graph_dump_name, unique_triples
 from ..describe import Description, describe
-from ..formats import Format
+from ..formats import FORMATS, Format
 from ..namespaces import jsonld_context
 from ..publish import graph_description, service_description, void_description
 from ..query import QueryRunner
-from ..serialization import jsonld_profile, serialize_graph
+from ..serialization import OutcomeWriter, jsonld_profile, serialize_graph
 from ..settings import Settings
 from ..store import Store
 
@@ -91,6 +91,13 @@ class Site:
             per_client=self.settings.slots_per_client,
         )
         self.derived = Derived(dataset, jobs=self.queries.executor)
+        prefixes = tuple(self.prefixes.items())
+        #: Per format name, the writer a query process runs (``OutcomeWriter``): made once.
+        self.writers = {
+            f.name: OutcomeWriter(f.name, prefixes if f.prefixes else ())
+            for f in FORMATS
+            if f.kind in ("graph", "dataset", "results") and not f.context
+        }
 
     def request_started(self) -> None:
         """Count a request in (and start the background work on the first one)."""

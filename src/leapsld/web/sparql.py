@@ -45,7 +45,7 @@ def endpoint() -> Response:
         raise PayloadTooLarge(f"the query is longer than {s.settings.max_query_bytes} bytes")
     checked = check(text)
     negotiated = request.args.get("format") is None
-    key = None
+    writer = None
     try:  # the answer's format follows from the query form, known before it runs
         offered = GRAPH_FORMATS if checked.form in GRAPH_FORMS else RESULT_FORMATS
         chosen = choose(offered, default=offered[0])
@@ -57,17 +57,23 @@ def endpoint() -> Response:
         if kept is not None:
             metrics.ANSWERS.labels("kept").inc()
             return _answer(s, kept, chosen.format, negotiated, complete=True)
+        fmt = chosen.format
+        if fmt.kind != "page" and not fmt.context:  # the query process writes it
+            writer = s.writers.get(fmt.name)
     outcome = s.queries.run(
         text,
         default_graphs=default_graphs,
         named_graphs=named_graphs,
         client=request.remote_addr or "",
         checked=checked,
+        writer=writer,
     )
     offered = GRAPH_FORMATS if outcome.kind == "graph" else RESULT_FORMATS
     chosen = choose(offered, default=offered[0])
     fmt = chosen.format
-    if fmt.kind == "page":
+    if outcome.data is not None:
+        data = outcome.data
+    elif fmt.kind == "page":
         data = _results_page(s, text, outcome)
     else:
         data = serialize_outcome(
