@@ -42,6 +42,7 @@ from .store import Store
 T = TypeVar("T")
 
 STATISTICS = "statistics.json"
+SUGGESTIONS = "suggestions.json"
 #: The niceness of the process computing the statistics (the home page and VoID wait for
 #: them, so they must not starve behind a steady load, as the dumps may).
 STATISTICS_NICENESS = 5
@@ -376,6 +377,15 @@ def make_statistics(store: Store, source: _Source, folder: str) -> None:
     _statistics(store, source, Path(folder), None)
 
 
+def make_suggestions(store: Store, source: _Source, folder: str) -> None:
+    """Write the suggestion index (``describe.suggestion_index``) in ``folder``: a background
+    job too, because it reads every triple, and reading Oxigraph's memory store writes to the
+    pages it reads (reference counts), so a serving process that made it would hold a private
+    copy of most of the dataset instead of sharing it."""
+    index = suggestion_index(store, f"{source.base_iri}id/")
+    write_atomically(Path(folder) / SUGGESTIONS, json.dumps(index).encode())
+
+
 def make_dumps(store: Store, source: _Source, folder: str) -> None:
     """Write the dumps in ``folder``: the other background job (see ``make_statistics``)."""
     _dumps(source, Path(folder), None, store)
@@ -483,7 +493,11 @@ class Derived:
     def _make(self) -> None:
         try:
             base = self.dataset.settings.base_iri
-            self._index = suggestion_index(self.dataset.store, f"{base}id/")
+            apart = self._suggestions_apart()
+            # without a job process, or with a folder it cannot write: made here
+            self._index = (
+                apart if apart is not None else suggestion_index(self.dataset.store, f"{base}id/")
+            )
         except Exception:  # noqa: BLE001 - a 404 without suggestions is still a 404
             self._index = {}
         finally:
@@ -506,6 +520,20 @@ class Derived:
             self._stats_ready.set()
             self._dumps_ready.set()
             release_free_memory()
+
+    def _suggestions_apart(self) -> dict[str, tuple[str, ...]] | None:
+        """The suggestion index made by a job process (``make_suggestions``), or None."""
+        if self.jobs is None:
+            return None
+        try:
+            path = self.folder / SUGGESTIONS
+            if not path.exists():
+                source, folder = _Source.of(self.dataset), str(self.folder)
+                self.jobs.run_job(make_suggestions, source, folder, niceness=STATISTICS_NICENESS)
+            index = json.loads(path.read_text())
+        except (LeapsError, OSError, ValueError):
+            return None
+        return {kind: tuple(iris) for kind, iris in index.items()}
 
     @property
     def suggestions(self) -> Mapping[str, tuple[str, ...]]:
