@@ -380,3 +380,16 @@ def test_a_writer_sends_back_bytes_written_in_the_query_process(pool: Executor) 
     with pytest.raises(UnsupportedFormat):  # a graph cannot be written as CSV
         pool.run("CONSTRUCT { <urn:a> <urn:b> 1 } WHERE {}", writer=OutcomeWriter("csv"))
     assert pool.run("ASK {}").boolean is True
+
+
+def _query_job(store: OxigraphStore, target: str) -> None:
+    """A job that runs a query of its own (a thread with a 256 MiB stack)."""
+    from leapsld.query import run_query
+
+    Path(target).write_text(str(run_query(store, "ASK { ?s ?p ?o }").boolean))
+
+
+def test_a_job_is_not_held_to_the_memory_budget_of_queries(pool: Executor, tmp_path: Path) -> None:
+    target = tmp_path / "asked.txt"
+    pool.run_job(_query_job, str(target))  # the pool's queries get 128 MiB
+    assert target.read_text() == "True"

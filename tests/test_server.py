@@ -63,7 +63,9 @@ def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -
         try:
             if requests.get(f"{origin}/", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # not listening yet, or accepted before its first answer was ready (on a busy
+            # machine the home page's statistics can take more than the second)
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 

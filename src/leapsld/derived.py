@@ -43,9 +43,11 @@ T = TypeVar("T")
 
 STATISTICS = "statistics.json"
 SUGGESTIONS = "suggestions.json"
-#: The niceness of the process computing the statistics (the home page and VoID wait for
-#: them, so they must not starve behind a steady load, as the dumps may).
-STATISTICS_NICENESS = 5
+#: The niceness of the processes computing the statistics and the suggestion index: the
+#: home page, VoID and 404s wait for them, so they run at the priority of queries (in a
+#: process of their own all the same, never holding a worker's interpreter); the dumps,
+#: which nothing waits for, at the lowest.
+STATISTICS_NICENESS = 0
 SUMS = "SHA256SUMS"
 #: The dumps of a version: name suffix, format, gzipped.
 DUMPS = (
@@ -506,7 +508,6 @@ class Derived:
             busy = self.activity.busy
             source, folder = _Source.of(self.dataset), str(self.folder)
             if self.jobs is not None and not (self.folder / STATISTICS).exists():
-                # pages wait for the statistics: a lower priority than queries, not the lowest
                 self.jobs.run_job(make_statistics, source, folder, niceness=STATISTICS_NICENESS)
             self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
             self._stats_ready.set()

@@ -391,6 +391,9 @@ _JOB = "job"
 #: The niceness of a background job: it gets a core only when queries leave one free (about
 #: 1.5% of a busy one), so it never slows a query, and still ends under a steady load.
 JOB_NICENESS = 19
+#: The memory budget a job process is given (its address-space limit is twice that): none to
+#: speak of, since a job is the library's own work (it starts query threads with large stacks).
+JOB_MEMORY = 1 << 40
 
 
 def _run_job(
@@ -710,7 +713,7 @@ class Executor:
         self.start()
         pool = self._pool
         assert pool is not None
-        child = self._spawn()
+        child = self._spawn(JOB_MEMORY)
         try:
             _receive(child.sock, None, 1 << 10)  # hello
             job_request = (_JOB, job, args, niceness)
@@ -877,11 +880,12 @@ class Executor:
             with contextlib.suppress(OSError, LeapsError):
                 self._put(self._spawn())
 
-    def _spawn(self) -> _Child:
+    def _spawn(self, memory: int | None = None) -> _Child:
         pool = self._pool
         assert pool is not None
+        memory = memory if memory is not None else self.memory
         try:
-            pid, sock = pool.zygote.spawn(self.memory)
+            pid, sock = pool.zygote.spawn(memory)
         except OSError:
             if pool.zygote.alive():
                 raise
@@ -889,7 +893,7 @@ class Executor:
             with self._lock:
                 pool.zygote.close()
                 pool.zygote = _Zygote(self.store)
-            pid, sock = pool.zygote.spawn(self.memory)
+            pid, sock = pool.zygote.spawn(memory)
         return _Child(pid, sock)
 
 
