@@ -91,7 +91,7 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
 
 def wait_ready(
     url: str,
-    process: subprocess.Popen,
+    process: subprocess.Popen | None,
     timeout: float = 60,
     *,
     headers: Mapping[str, str] | None = None,
@@ -105,7 +105,7 @@ def wait_ready(
     start = time.perf_counter() if since is None else since
     request = urllib.request.Request(url, headers=dict(headers or {}))
     while time.perf_counter() - start < timeout:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise StartError(f"server exited with {process.returncode}")
         try:
             with urllib.request.urlopen(request, timeout=5) as response:

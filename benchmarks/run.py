@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Context, Decimal, InvalidOperation
 from importlib import metadata
+from typing import Any
 
 import rdflib
 from harness import (
@@ -71,9 +72,23 @@ BENCH = ROOT / "benchmarks"
 QUERIES = BENCH / "queries"
 DATA = BENCH / "data"
 ONTOLOGY = ROOT / "ontology" / "leaps.ttl"
-SYSTEMS = ("leapsld-memory", "leapsld-disk", "oxigraph", "rdflib-endpoint")
+SYSTEMS = (
+    "leapsld-memory",
+    "leapsld-disk",
+    "oxigraph",
+    "virtuoso",
+    "naive-flask",
+    "rdflib-endpoint",
+)
 #: Whose answer wins a tie when the systems disagree (a mature engine first).
-PREFERENCE = ("oxigraph", "leapsld-memory", "leapsld-disk", "rdflib-endpoint")
+PREFERENCE = (
+    "oxigraph",
+    "leapsld-memory",
+    "leapsld-disk",
+    "naive-flask",
+    "virtuoso",
+    "rdflib-endpoint",
+)
 BASE = "https://w3id.org/leaps/"
 #: The resource whose document (and CONSTRUCT) wrk asks for; every generated size has it.
 RESOURCE = f"{BASE}id/org/org-7"
@@ -142,6 +157,10 @@ class Config:
     rdflib_budget: float = 600.0
     leapsld_no_validate: bool = False
     wrk: bool = True
+    #: Runs of each query as a text the server has not seen (0: none).
+    first_seen: int = 20
+    #: Seconds of first-seen CONSTRUCTs right after the first answer (0: not measured).
+    first_minute: float = 0.0
     data_dir: Path = DATA
     results: Path = RESULTS
     queries: Path = QUERIES
@@ -201,6 +220,22 @@ class Query:
 
 
 _COMMENT = re.compile(r"#[^\n]*")
+#: Where a no-op filter can go: the first group of the WHERE clause (or ASK's group).
+_WHERE_GROUP = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.I)
+
+
+def first_seen_text(text: str, n: int) -> str | None:
+    """``text`` as a query no server has seen: ``FILTER(n > 0)`` (true, so the same answer)
+    added to its WHERE group, so that a cache keyed by the query text or its normal form
+    misses. None when the text has no WHERE group to put it in."""
+    masked = _IRI.sub(lambda m: "<" + "x" * (len(m.group()) - 2) + ">", text)
+    masked = _COMMENT.sub(lambda m: " " * len(m.group()), masked)
+    match = _WHERE_GROUP.search(masked)
+    if match is None:
+        return None
+    return f"{text[: match.end()]} FILTER({n} > 0) {text[match.end() :]}"
+
+
 _IRI = re.compile(r"<[^>]*>")
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 
@@ -478,7 +513,7 @@ class Client:
 
 
 def query_target(server: Server, text: str) -> str:
-    return f"{server.path}?{urllib.parse.urlencode({'query': text})}"
+    return f"{server.path}?{urllib.parse.urlencode([('query', text), *server.params])}"
 
 
 @dataclass
@@ -531,6 +566,11 @@ class Server:
     processes: list[subprocess.Popen]
     log: Path
     stopped: bool = False
+    #: Stops what ``benchmarks/engines.py`` started (Virtuoso), when it started the system.
+    closer: contextlib.ExitStack | None = None
+    #: Protocol parameters every query carries (Virtuoso: the graph the data was loaded in,
+    #: so that its own system graphs are not part of the default graph).
+    params: tuple[tuple[str, str], ...] = ()
 
     def stop(self) -> None:
         """Stop its process groups, once (a second stop must not signal a recycled group id)."""
@@ -538,6 +578,8 @@ class Server:
             self.stopped = True
             for process in reversed(self.processes):
                 stop(process)
+            if self.closer is not None:
+                self.closer.close()
 
 
 def _leapsld_env() -> dict[str, str]:
@@ -545,6 +587,15 @@ def _leapsld_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEAPSLD_")}
     env["LEAPSLD_ROOT"] = str(ROOT)
     return env
+
+
+def _engines() -> object | None:
+    """``benchmarks/engines.py`` (the remote-engine issue's launchers), or None without it."""
+    try:
+        import engines  # type: ignore[import-not-found]  # benchmarks/, on the path set above
+    except ImportError:
+        return None
+    return engines
 
 
 def _tool(name: str) -> str:
@@ -576,7 +627,15 @@ def start_system(
     processes: list[subprocess.Popen] = []
     start = time.perf_counter()
     load_s = None
+    closer = None
+    params: tuple[tuple[str, str], ...] = ()
     if system.startswith("leapsld"):
+        env = _leapsld_env()
+        # The benchmark is one client on cfg.connections connections: it may use as many query
+        # slots as it has connections (by default a client holds half of a worker's four).
+        env["LEAPSLD_QUERY_SLOTS"] = str(cfg.connections)
+        env["LEAPSLD_CLIENT_SLOTS"] = str(cfg.connections)
+        env["LEAPSLD_ACCESS_LOG"] = "false"
         command = [
             _tool("leapsld"),
             "serve",
@@ -597,8 +656,38 @@ def start_system(
             *(["--no-validate"] if cfg.leapsld_no_validate else []),
             *map(str, files),
         ]
-        processes.append(launch(command, env=_leapsld_env(), log=log))
+        processes.append(launch(command, env=env, log=log))
         path = "/sparql"
+    elif system == "naive-flask":
+        command = [sys.executable, str(BENCH / "naive_app.py"), "--port", str(port)]
+        processes.append(launch([*command, *map(str, files)], log=log))
+        path = "/sparql"
+    elif system == "virtuoso":
+        engines: Any = _engines()
+        if engines is None:
+            raise StartError("benchmarks/engines.py is missing: Virtuoso is skipped")
+        closer = contextlib.ExitStack()
+        try:
+            engine = closer.enter_context(
+                engines.virtuoso(
+                    work / "virtuoso",
+                    data_dirs=tuple({f.parent for f in files}),
+                    memory_mib=2048,
+                )
+            )
+            sampler.watch(engine.pid)
+            for f in files:
+                engine.load_file(f)
+        except BaseException as exc:
+            closer.close()
+            if isinstance(exc, Exception):
+                raise StartError(f"virtuoso: {exc}") from None
+            raise
+        load_s = time.perf_counter() - start
+        graph = getattr(engines, "VIRTUOSO_DEFAULT", None)
+        params = (("default-graph-uri", graph),) if graph else ()
+        parts = urllib.parse.urlsplit(engine.query_url)
+        origin, path = f"{parts.scheme}://{parts.netloc}", parts.path
     elif system == "oxigraph":
         location = work / "oxigraph-store"
         shutil.rmtree(location, ignore_errors=True)
@@ -646,14 +735,15 @@ def start_system(
         path = "/"
     else:
         raise StartError(f"unknown system {system}")
-    server = Server(system, origin, path, processes, log)
+    server = Server(system, origin, path, processes, log, closer=closer, params=params)
     live.append(server)
-    sampler.watch(processes[-1].pid)
+    if processes:
+        sampler.watch(processes[-1].pid)
     probe = origin + query_target(server, PROBE)
     try:
         first = wait_ready(
             probe,
-            processes[-1],
+            processes[-1] if processes else None,
             cfg.start_timeout,
             headers={"Accept": ACCEPT["select"]},
             since=start,
@@ -770,8 +860,48 @@ def run_mix(
         record["warm_median_ms"] = ms(statistics.median(warm)) if warm else None
         record["warm_p95_ms"] = ms(p95(warm)) if warm else None
         record["warm_failures"] = failures
+        if cfg.first_seen > 0 and left() > 0:
+            _first_seen(client, server, query, cfg, record, answers.get(query.name))
     client.close()
     return records, answers, server_or_none, restarts
+
+
+def _first_seen(
+    client: Client,
+    server: Server,
+    query: Query,
+    cfg: Config,
+    record: dict,
+    reference: Answer | None,
+) -> None:
+    """``cfg.first_seen`` runs of ``query``, each a text the server has not seen
+    (``first_seen_text``), checked against the answer of the plain text."""
+    times: list[float] = []
+    wrong = 0
+    for n in range(1, cfg.first_seen + 1):
+        if times and sum(times) >= cfg.warm_seconds:
+            record["first_seen_note"] = f"{len(times)} of {cfg.first_seen}: time reached"
+            break
+        text = first_seen_text(query.text, n)
+        if text is None:
+            record["first_seen_note"] = "no WHERE group to vary"
+            return
+        outcome = execute(client, server, dataclasses.replace(query, text=text))
+        if outcome.status != "ok":
+            record.setdefault("first_seen_error", outcome.error)
+            if outcome.status == "timeout":
+                break
+            continue
+        times.append(outcome.seconds or 0.0)
+        if reference is not None:
+            try:
+                same = same_answer(reference, parse_answer(query, outcome.body), query.ordered)
+            except Exception:  # noqa: BLE001 - an unreadable answer is a wrong one
+                same = False
+            wrong += not same
+    record["first_seen_ms"] = [ms(s) for s in times]
+    record["first_seen_median_ms"] = ms(statistics.median(times)) if times else None
+    record["first_seen_wrong"] = wrong
 
 
 def _answers(server: Server, timeout: float = 5) -> bool:
@@ -810,6 +940,26 @@ def construct_of(iri: str) -> str:
 
 def document_targets(server: Server, resources: list[str]) -> list[dict]:
     """What wrk loads: leapsld's documents; for the peers, a CONSTRUCT of the same resource."""
+
+    def query_path(iri: str) -> str:
+        return query_target(server, construct_of(iri))
+
+    queries = [
+        {"target": "CONSTRUCT Turtle", "paths": [query_path(RESOURCE)], "accept": "text/turtle"},
+        {
+            "target": f"CONSTRUCT Turtle, {len(resources)} resources",
+            "paths": [query_path(iri) for iri in resources],
+            "accept": "text/turtle",
+        },
+        {
+            "target": f"CONSTRUCT Turtle, first-seen, {len(resources)} resources",
+            "paths": [query_target(server, first_seen_construct(iri, 0)) for iri in resources],
+            "accept": "text/turtle",
+            "first_seen": True,
+        },
+    ]
+    if not resources:
+        queries = queries[:1]
     if server.name.startswith("leapsld"):
 
         def path(iri: str) -> str:
@@ -824,20 +974,44 @@ def document_targets(server: Server, resources: list[str]) -> list[dict]:
                 "accept": "text/turtle",
             },
         ]
-        return targets if resources else targets[:2]
+        return (targets if resources else targets[:2]) + queries
+    return queries
 
-    def query_path(iri: str) -> str:
-        return query_target(server, construct_of(iri))
 
-    targets = [
-        {"target": "CONSTRUCT Turtle", "paths": [query_path(RESOURCE)], "accept": "text/turtle"},
-        {
-            "target": f"CONSTRUCT Turtle, {len(resources)} resources",
-            "paths": [query_path(iri) for iri in resources],
-            "accept": "text/turtle",
-        },
-    ]
-    return targets if resources else targets[:1]
+def first_seen_construct(iri: str, n: int) -> str:
+    """The CONSTRUCT of one resource as a text never sent before (``n`` differs each time)."""
+    return f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o FILTER({n} > 0) }}"
+
+
+def first_seen_script(server: Server, iris: list[str], accept: str, folder: Path) -> Path:
+    """A wrk Lua script sending the CONSTRUCT of the next of ``iris``, each request with a
+    constant no request had before (``first_seen_construct``): a cache cannot answer it."""
+    digest = hashlib.sha1("\n".join([server.path, accept, *iris]).encode()).hexdigest()[:12]
+    script = folder / f"first-seen-{digest}.lua"
+    marker = "987654321"
+    pairs = []
+    for iri in iris:
+        head, tail = query_target(server, first_seen_construct(iri, int(marker))).split(marker)
+        pairs.append(f"  {{ {json.dumps(head)}, {json.dumps(tail)} }}")
+    listed = ",\n".join(pairs)
+    script.write_text(
+        f"local parts = {{\n{listed}\n}}\n"
+        f"local accept = {json.dumps(accept)}\n"
+        "local threads = 0\n"
+        "function setup(thread)\n"
+        "  thread:set('first', threads * 100000000 + 1000)\n"
+        "  threads = threads + 1\n"
+        "end\n"
+        "function init(args)\n"
+        "  counter = first or 1000\n"
+        "end\n"
+        "function request()\n"
+        "  counter = counter + 1\n"
+        "  local part = parts[(counter % #parts) + 1]\n"
+        "  return wrk.format('GET', part[1] .. counter .. part[2], { ['Accept'] = accept })\n"
+        "end\n"
+    )
+    return script
 
 
 def rotation_script(paths: list[str], accept: str, folder: Path) -> Path:
@@ -885,7 +1059,9 @@ def run_documents(server: Server, cfg: Config, resources: list[str], work: Path)
             rows.append({**row, "error": f"HTTP {check.status}"})
             continue
         script = None
-        if len(target["paths"]) > 1:
+        if target.get("first_seen"):
+            script = first_seen_script(server, resources, target["accept"], work)
+        elif len(target["paths"]) > 1:
             script = rotation_script(target["paths"], target["accept"], work)
         options = {
             "headers": {"Accept": target["accept"]},
@@ -901,6 +1077,50 @@ def run_documents(server: Server, cfg: Config, resources: list[str], work: Path)
             row["error"] = f"wrk: {exc}"[:300]
         rows.append(row)
     return rows
+
+
+# --- the first minute ------------------------------------------------------------------------
+
+
+def sample_latency(server: Server, cfg: Config, seconds: float) -> list[tuple[float, float]]:
+    """First-seen one-resource CONSTRUCTs, one at a time, for ``seconds``: (seconds since the
+    sampling began, latency in ms) of each answered one."""
+    client = Client(server.origin, cfg.timeout)
+    iris = [RESOURCE]
+    with contextlib.suppress(StartError, OSError, http.client.HTTPException, ValueError):
+        iris = pick_resources(server, max(1, cfg.rotate), cfg.timeout) or iris
+    samples: list[tuple[float, float]] = []
+    began = time.perf_counter()
+    n = int(began * 1000) % 1_000_000_000  # never the same constants as another sampling
+    try:
+        while (now := time.perf_counter() - began) < seconds:
+            n += 1
+            text = first_seen_construct(iris[n % len(iris)], n)
+            try:
+                reply = client.get(query_target(server, text), "text/turtle")
+            except (OSError, http.client.HTTPException):
+                continue
+            if reply.status == 200:
+                samples.append((round(now, 3), round(reply.seconds * 1000, 3)))
+    finally:
+        client.close()
+    return samples
+
+
+def first_minute_summary(record: dict) -> dict:
+    """Median latency per 10-second window of the first minute, against the median later."""
+    later = [ms for _, ms in record.get("later", [])]
+    windows: dict[int, list[float]] = {}
+    for t, ms_ in record.get("early", []):
+        windows.setdefault(int(t // 10) * 10, []).append(ms_)
+    medians = {str(w): round(statistics.median(v), 3) for w, v in sorted(windows.items())}
+    later_median = round(statistics.median(later), 3) if later else None
+    worst = max(medians.values(), default=None)
+    return {
+        "window_median_ms": medians,
+        "later_median_ms": later_median,
+        "worst_ratio": round(worst / later_median, 2) if worst and later_median else None,
+    }
 
 
 # --- one system from start to stop ----------------------------------------------------------
@@ -932,10 +1152,18 @@ def bench_system(
             print(f"  {system}: {phase} …", flush=True)
             server, started = start_system(system, cfg, files, work, sampler, live, store=store)
             record.update(started)
+            early = measured and cfg.first_minute > 0 and system.startswith("leapsld")
+            if early:
+                print(f"  {system}: first {cfg.first_minute:g} s after the first answer …")
+                record["first_minute"] = {"early": sample_latency(server, cfg, cfg.first_minute)}
             record["settle_s"] = round(wait_idle(sampler), 3)
             print(f"  {system}: first answer after {started['first_answer_s']:.2f} s", flush=True)
             if measured:
                 _measure(server, cfg, files, queries, work, run, result, sampler, live, store)
+            if early and live and not live[-1].stopped:
+                later = sample_latency(live[-1], cfg, min(15.0, cfg.first_minute))
+                record["first_minute"]["later"] = later
+                record["first_minute"].update(first_minute_summary(record["first_minute"]))
         except (StartError, OSError, http.client.HTTPException) as exc:
             record["error"] = str(exc)
             result["error"] = f"{phase}: {exc}"
@@ -1054,6 +1282,35 @@ def markdown(results: dict, queries: list[Query]) -> str:
             + " | ".join(cells)
             + f" | {verdict} |"
         )
+    lines += [
+        "",
+        f"First-seen: ms, median of {cfg.get('first_seen', 0)} runs of each query, each a text "
+        "the server had not seen (`FILTER(n > 0)` in its WHERE group, n different each time; "
+        "the answer checked against the plain text's: wrong answers in brackets). Warm above "
+        "is the same text repeated.",
+        "",
+        "| query | " + " | ".join(systems) + " |",
+        "|---|" + "---:|" * len(systems),
+    ]
+    for query in queries:
+        cells = []
+        for s in systems:
+            record = results["systems"][s].get("queries", {}).get(query.name) or {}
+            value = _fmt(record.get("first_seen_median_ms"), 1)
+            wrong = record.get("first_seen_wrong")
+            cells.append(value + (f" ({wrong} wrong)" if wrong else ""))
+        lines.append(f"| {query.name} | " + " | ".join(cells) + " |")
+    for system in systems:
+        for phase in results["systems"][system].get("phases", []):
+            early = phase.get("first_minute")
+            if early and "window_median_ms" in early:
+                windows = ", ".join(f"{w} s: {v}" for w, v in early["window_median_ms"].items())
+                lines += [
+                    "",
+                    f"First minute ({system}): first-seen CONSTRUCT median ms per 10 s after "
+                    f"the first answer: {windows}; later: {early['later_median_ms']} "
+                    f"(worst window {early['worst_ratio']}x later).",
+                ]
     lines += [
         "",
         f"Resource documents: wrk, {cfg['wrk_threads']} threads, {cfg['connections']} connections, "
@@ -1378,6 +1635,19 @@ def main(argv: list[str] | None = None) -> None:
         help="start leapsld with --no-validate (start times then exclude validation)",
     )
     parser.add_argument("--no-wrk", action="store_true", help="skip the document load")
+    parser.add_argument(
+        "--first-seen",
+        type=int,
+        default=20,
+        help="runs of each query as a text never sent before (a different constant; 20)",
+    )
+    parser.add_argument(
+        "--first-minute",
+        type=float,
+        default=0,
+        help="seconds of first-seen CONSTRUCTs sampled right after leapsld's first answer, "
+        "compared with 15 s sampled after the benchmark (0: not measured; 60 for the minute)",
+    )
     args = parser.parse_args(argv)
     systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
     unknown = [s for s in systems if s not in SYSTEMS]
@@ -1401,6 +1671,8 @@ def main(argv: list[str] | None = None) -> None:
         rdflib_budget=args.rdflib_budget,
         leapsld_no_validate=args.leapsld_no_validate,
         wrk=not args.no_wrk,
+        first_seen=args.first_seen,
+        first_minute=args.first_minute,
     )
     the_run = run(cfg)
     print()

@@ -16,8 +16,17 @@ import pyoxigraph
 import pytest
 
 from leapsld import executor as executor_module
-from leapsld.errors import Busy, QueryError, QueryOverBudget, QueryTimeout, TooManyQueries
-from leapsld.executor import Executor, _load_answer
+from leapsld.errors import (
+    Busy,
+    LeapsError,
+    NotAcceptable,
+    QueryError,
+    QueryOverBudget,
+    QueryTimeout,
+    TooManyQueries,
+    UnsupportedFormat,
+)
+from leapsld.executor import JOB_NICENESS, Executor, _load_answer
 from leapsld.store import OxigraphStore
 
 EX = "http://example.org/"
@@ -332,3 +341,55 @@ def test_queries_waiting_for_a_slot_count_against_their_client() -> None:
         t.join()
     assert sorted(outcomes) == ["429", "admitted"]
     assert executor._clients["A"] == 2
+
+
+def _record_job(store: OxigraphStore, target: str) -> None:
+    """A background job: where it ran, at what priority, and what it saw of the store."""
+    Path(target).write_text(f"{os.getpid()} {os.nice(0)} {len(store)}")
+
+
+def _failing_job(store: OxigraphStore) -> None:
+    raise ValueError("no such thing")
+
+
+def test_a_background_job_runs_apart_at_the_lowest_priority(
+    pool: Executor, store: OxigraphStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "job.txt"
+    pool.run_job(_record_job, str(target))
+    pid, niceness, quads = map(int, target.read_text().split())
+    assert pid != os.getpid() and niceness == JOB_NICENESS and quads == len(store)
+    assert _gone_within([pid], 2)  # its process ends with it
+    with pytest.raises(LeapsError, match="no such thing"):
+        pool.run_job(_failing_job)
+    assert pool.run("ASK {}").boolean is True  # the queries' pool is untouched
+
+
+def test_a_writer_sends_back_bytes_written_in_the_query_process(pool: Executor) -> None:
+    from leapsld.serialization import OutcomeWriter
+
+    csv = pool.run("SELECT ?x { VALUES ?x { 1 2 } } ORDER BY ?x", writer=OutcomeWriter("csv"))
+    assert csv.kind == "select" and csv.data == b"x\r\n1\r\n2\r\n" and csv.rows == []
+    cut = pool.run("SELECT ?s { ?s ?p ?o }", max_rows=3, writer=OutcomeWriter("tsv"))
+    assert cut.truncated and cut.data is not None and cut.data.count(b"\n") == 4
+    graph = pool.run("CONSTRUCT { <urn:a> <urn:b> 1 } WHERE {}", writer=OutcomeWriter("ntriples"))
+    assert graph.kind == "graph" and graph.data is not None and b"<urn:a> <urn:b>" in graph.data
+    with pytest.raises(NotAcceptable) as refused:  # a character XML 1.0 cannot carry
+        pool.run('SELECT ?x { BIND("a\\u0001" AS ?x) }', writer=OutcomeWriter("xml"))
+    assert "application/sparql-results+json" in refused.value.offered
+    with pytest.raises(UnsupportedFormat):  # a graph cannot be written as CSV
+        pool.run("CONSTRUCT { <urn:a> <urn:b> 1 } WHERE {}", writer=OutcomeWriter("csv"))
+    assert pool.run("ASK {}").boolean is True
+
+
+def _query_job(store: OxigraphStore, target: str) -> None:
+    """A job that runs a query of its own (a thread with a 256 MiB stack)."""
+    from leapsld.query import run_query
+
+    Path(target).write_text(str(run_query(store, "ASK { ?s ?p ?o }").boolean))
+
+
+def test_a_job_is_not_held_to_the_memory_budget_of_queries(pool: Executor, tmp_path: Path) -> None:
+    target = tmp_path / "asked.txt"
+    pool.run_job(_query_job, str(target))  # the pool's queries get 128 MiB
+    assert target.read_text() == "True"

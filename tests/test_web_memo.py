@@ -57,13 +57,26 @@ def test_head_is_answered_from_the_memo_without_a_body(fresh) -> None:  # type: 
     )
 
 
-def test_conditional_requests_errors_and_sparql_go_through(fresh) -> None:  # type: ignore[no-untyped-def]
+def test_conditional_requests_and_errors_go_through(fresh) -> None:  # type: ignore[no-untyped-def]
     client, memo = fresh
     etag = client.get("/doc/org/sesame.ttl").headers["ETag"]
     assert client.get("/doc/org/sesame.ttl", headers={"If-None-Match": etag}).status_code == 304
     assert client.get("/doc/org/atlantis").status_code == 404
     assert client.get("/doc/org/atlantis").status_code == 404
-    client.get("/sparql", query_string={"query": "ASK {}"})
+    assert client.get("/sparql", query_string={"query": "ASK {"}).status_code == 400
+    assert len(memo) == 1
+
+
+def test_complete_sparql_answers_are_replayed_cut_ones_are_not(dataset) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(dataset.settings.replace(max_rows=2), dataset=dataset)
+    memo = app.extensions["leapsld.memo"]
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    assert len(memo) == 1
+    for _ in range(2):
+        cut = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
+        assert cut.headers["X-SPARQL-Truncated"] == "true"
     assert len(memo) == 1
 
 

@@ -31,20 +31,28 @@ from .atomic import locked, write_atomically
 from .dataset import Dataset, derived_folder
 from .describe import suggestion_index
 from .errors import Busy, LeapsError
+from .executor import Executor
 from .formats import Format, by_name
-from .identity import DEFAULT_STEM
+from .identity import DEFAULT_STEM, Picture
 from .memory import release_free_memory
 from .namespaces import PREFIXES, RDF_TYPE
 from .pictures import Drawing, draw_pictures, drawings_from_json, drawings_to_json
 from .query import run_query
 from .remote import is_remote
-from .search import LabelIndex, build_index
+from .search import LabelIndex, build_index, entries_from_json, entries_to_json, index_entries
 from .store import Store
 
 T = TypeVar("T")
 
 STATISTICS = "statistics.json"
 PICTURES = "pictures.json"
+LABELS = "labels.json"
+SUGGESTIONS = "suggestions.json"
+#: The niceness of the processes computing the statistics and the suggestion index: the
+#: home page, VoID and 404s wait for them, so they run at the priority of queries (in a
+#: process of their own all the same, never holding a worker's interpreter); the dumps,
+#: which nothing waits for, at the lowest.
+STATISTICS_NICENESS = 0
 SUMS = "SHA256SUMS"
 #: The dumps of a version: name suffix, format, gzipped.
 DUMPS = (
@@ -178,18 +186,42 @@ def write_dumps(dataset: Dataset, folder: Path, *, yield_to: Pause | None = None
     folder: the others wait, then read what it wrote. The JSON-LD dump is expanded
     (pyoxigraph's writer): it scales to millions of triples, which a compaction does not.
     """
-    stem = dataset.identity.stem
-    done = existing_dumps(folder, stem=stem)
+    return _dumps(_Source.of(dataset), folder, yield_to, dataset.store)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What the derived data is made from, in plain values (a background job is sent them)."""
+
+    graphs: list[str]
+    base_iri: str
+    stem: str
+    vocabularies: dict[str, str]
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> _Source:
+        return cls(
+            list(dataset.data_graphs),
+            dataset.settings.base_iri,
+            dataset.identity.stem,
+            dict(dataset.vocabularies),
+        )
+
+
+def _dumps(source: _Source, folder: Path, yield_to: Pause | None, store: Store) -> list[Dump]:
+    done = existing_dumps(folder, stem=source.stem)
     if done is not None:  # written already: read without the lock (a read-only folder works)
         return done
     with locked(folder):
-        done = existing_dumps(folder, stem=stem)
-        return done if done is not None else _write_dumps(dataset, folder, stem, yield_to)
+        done = existing_dumps(folder, stem=source.stem)
+        if done is not None:
+            return done
+        return _write_dumps(store, source, folder, yield_to)
 
 
-def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | None) -> list[Dump]:
-    prefixes = {**PREFIXES, **dataset.vocabularies}
-    store, graphs = dataset.store, dataset.data_graphs
+def _write_dumps(store: Store, source: _Source, folder: Path, yield_to: Pause | None) -> list[Dump]:
+    prefixes = {**PREFIXES, **source.vocabularies}
+    graphs, stem = source.graphs, source.stem
     dumps = []
     for suffix, fmt_name, compress in DUMPS:
         fmt = by_name(fmt_name)
@@ -213,7 +245,7 @@ def _write_dumps(dataset: Dataset, folder: Path, stem: str, yield_to: Pause | No
     for graph, size in sorted(store.graph_sizes(graphs).items()):
         if size <= GRAPH_INLINE:
             continue
-        target = folder / graph_dump_name(stem, graph, dataset.settings.base_iri)
+        target = folder / graph_dump_name(stem, graph, source.base_iri)
         triples = _politely((q.triple for q in store.quads(graph=graph)), yield_to)
         write_atomically(
             target,
@@ -330,6 +362,10 @@ def recorded_statistics(
 ) -> Statistics:
     """The statistics of this version, computed by one process and recorded in ``folder``
     (beside the dumps) for the others and for the next start."""
+    return _statistics(dataset.store, _Source.of(dataset), folder, yield_to)
+
+
+def _statistics(store: Store, source: _Source, folder: Path, yield_to: Pause | None) -> Statistics:
     path = folder / STATISTICS
     try:  # recorded already: read without the lock (a read-only folder works)
         return Statistics.from_json(path.read_text())
@@ -340,12 +376,7 @@ def recorded_statistics(
             return Statistics.from_json(path.read_text())
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        stats = statistics(
-            dataset.store,
-            dataset.data_graphs,
-            base_iri=dataset.settings.base_iri,
-            yield_to=yield_to,
-        )
+        stats = statistics(store, source.graphs, base_iri=source.base_iri, yield_to=yield_to)
         write_atomically(path, stats.to_json().encode())
         return stats
 
@@ -372,6 +403,41 @@ def recorded_drawings(dataset: Dataset, folder: Path) -> list[Drawing]:
         )
         write_atomically(path, drawings_to_json(drawings).encode())
         return drawings
+
+
+def make_statistics(store: Store, source: _Source, folder: str) -> None:
+    """Record the statistics in ``folder``: a background job a serving process sends to a
+    process of its own (``Executor.run_job``), where nothing it does competes with requests
+    for the serving process's interpreter or its cores."""
+    _statistics(store, source, Path(folder), None)
+
+
+def make_suggestions(store: Store, source: _Source, folder: str) -> None:
+    """Write the suggestion index (``describe.suggestion_index``) in ``folder``: a background
+    job too, because it reads every triple, and reading Oxigraph's memory store writes to the
+    pages it reads (reference counts), so a serving process that made it would hold a private
+    copy of most of the dataset instead of sharing it."""
+    index = suggestion_index(store, f"{source.base_iri}id/")
+    write_atomically(Path(folder) / SUGGESTIONS, json.dumps(index).encode())
+
+
+def make_labels(store: Store, source: _Source, folder: str) -> None:
+    """Write the label index's entries in ``folder``: a background job, for the reason
+    ``make_suggestions`` gives (it reads every label and type statement)."""
+    entries = index_entries(store, source.graphs, prefix=f"{source.base_iri}id/")
+    write_atomically(Path(folder) / LABELS, entries_to_json(entries).encode())
+
+
+def make_drawings(store: Store, source: _Source, folder: str, pictures: list[Picture]) -> None:
+    """Draw the pictures and record them in ``folder``: a background job too (their queries
+    read much of the dataset, and Graphviz runs beside)."""
+    drawings = draw_pictures(store, pictures, base=source.base_iri, graphs=source.graphs)
+    write_atomically(Path(folder) / PICTURES, drawings_to_json(drawings).encode())
+
+
+def make_dumps(store: Store, source: _Source, folder: str) -> None:
+    """Write the dumps in ``folder``: the other background job (see ``make_statistics``)."""
+    _dumps(source, Path(folder), None, store)
 
 
 def _namespace(iri: str) -> str:
@@ -422,8 +488,17 @@ class Activity:
 class Derived:
     """The statistics and dumps of one dataset, made in the background of a serving process."""
 
-    def __init__(self, dataset: Dataset, *, activity: Activity | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        activity: Activity | None = None,
+        jobs: Executor | None = None,
+    ) -> None:
         self.dataset = dataset
+        #: Where the statistics and dumps are made, when given: a process of their own at the
+        #: lowest priority (else a thread of this process that pauses while requests run).
+        self.jobs = jobs
         self.activity = activity or Activity()
         self.folder = self._folder()
         self._dumps: list[Dump] | None = existing_dumps(self.folder, stem=dataset.identity.stem)
@@ -473,14 +548,21 @@ class Derived:
     def _make(self) -> None:
         try:
             base = self.dataset.settings.base_iri
-            self._index = suggestion_index(self.dataset.store, f"{base}id/")
+            apart = self._suggestions_apart()
+            # without a job process, or with a folder it cannot write: made here
+            self._index = (
+                apart if apart is not None else suggestion_index(self.dataset.store, f"{base}id/")
+            )
         except Exception:  # noqa: BLE001 - a 404 without suggestions is still a 404
             self._index = {}
         finally:
             self._index_ready.set()
         try:
-            self._labels = build_index(
-                self.dataset.store, self.dataset.data_graphs, prefix=f"{base}id/"
+            entries = self._apart(LABELS, make_labels)
+            self._labels = (
+                LabelIndex(entries_from_json(entries))
+                if entries is not None
+                else build_index(self.dataset.store, self.dataset.data_graphs, prefix=f"{base}id/")
             )
         except Exception as exc:  # noqa: BLE001 - reported to every request for a search
             self._labels_error = exc
@@ -488,10 +570,15 @@ class Derived:
             self._labels_ready.set()
         try:
             busy = self.activity.busy
+            source, folder = _Source.of(self.dataset), str(self.folder)
+            if self.jobs is not None and not (self.folder / STATISTICS).exists():
+                self.jobs.run_job(make_statistics, source, folder, niceness=STATISTICS_NICENESS)
             self._stats = recorded_statistics(self.dataset, self.folder, yield_to=busy)
             self._stats_ready.set()
             self._draw()
             if self._dumps is None:
+                if self.jobs is not None:
+                    self.jobs.run_job(make_dumps, source, folder)
                 self._dumps = write_dumps(self.dataset, self.folder, yield_to=busy)
         except BaseException as exc:  # noqa: BLE001 - reported to every request for the dumps
             self._error = exc
@@ -507,6 +594,7 @@ class Derived:
         views = self.dataset.identity.views
         try:
             if views and views.pictures:
+                self._apart(PICTURES, make_drawings, list(views.pictures))
                 self._drawings = recorded_drawings(self.dataset, self.folder)
         except LeapsError as exc:
             self._drawings_error = exc
@@ -536,6 +624,35 @@ class Derived:
         self.start()
         self.activity.wait(self._drawings_ready, WAIT)
         return self._drawings if self._drawings_ready.is_set() else []
+
+    def _apart(self, name: str, job: Callable[..., None], *args: object) -> str | None:
+        """The text of ``name`` in this version's folder, made first by ``job`` in a process of
+        its own when missing; None without job processes or when that failed (the caller then
+        makes it here)."""
+        if self.jobs is None:
+            return None
+        path = self.folder / name
+        try:
+            if not path.exists():
+                source, folder = _Source.of(self.dataset), str(self.folder)
+                self.jobs.run_job(job, source, folder, *args, niceness=STATISTICS_NICENESS)
+            return path.read_text()
+        except (LeapsError, OSError):
+            return None
+
+    def _suggestions_apart(self) -> dict[str, tuple[str, ...]] | None:
+        """The suggestion index made by a job process (``make_suggestions``), or None."""
+        if self.jobs is None:
+            return None
+        try:
+            path = self.folder / SUGGESTIONS
+            if not path.exists():
+                source, folder = _Source.of(self.dataset), str(self.folder)
+                self.jobs.run_job(make_suggestions, source, folder, niceness=STATISTICS_NICENESS)
+            index = json.loads(path.read_text())
+        except (LeapsError, OSError, ValueError):
+            return None
+        return {kind: tuple(iris) for kind, iris in index.items()}
 
     @property
     def suggestions(self) -> Mapping[str, tuple[str, ...]]:

@@ -66,10 +66,12 @@ from .errors import (
     BadRequest,
     Busy,
     LeapsError,
+    NotAcceptable,
     QueryError,
     QueryOverBudget,
     QueryTimeout,
     TooManyQueries,
+    UnsupportedFormat,
 )
 from .store import OxigraphStore, Store, Term
 
@@ -93,6 +95,14 @@ class QueryOutcome:
     triples: list[pyoxigraph.Triple] = field(default_factory=list)
     boolean: bool | None = None
     truncated: bool = False
+    #: The answer already written (by the ``writer`` the query was run with), when it was:
+    #: then ``rows`` and ``triples`` are empty and only the bytes crossed between processes.
+    data: bytes | None = None
+
+
+#: Writes an outcome as bytes, in a query process: a picklable callable (the serving process
+#: sends it with the query, so only bytes come back instead of every term).
+Writer = Callable[[QueryOutcome], bytes]
 
 
 #: The stack of every thread that parses and evaluates a query: pyoxigraph's parser recurses,
@@ -310,23 +320,33 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
                 request = pickle.loads(_receive(sock))
             except (_Gone, _Late):
                 return
-            text, default_graphs, named_graphs, union, max_rows, substitutions, answer = request
+            if request[0] == _JOB:
+                _run_job(sock, serving, request[1], request[2], request[3])
+                return
+            text, default_graphs, named_graphs, union, max_rows, substitutions, answer = request[:7]
+            writer: Writer | None = request[7]
             try:
                 outcome = evaluate(
                     serving, text, default_graphs, named_graphs, union, max_rows, substitutions
                 )
-                reply = pickle.dumps(
-                    (
-                        "ok",
-                        outcome.kind,
-                        outcome.variables,
-                        outcome.rows,
-                        outcome.triples,
-                        outcome.boolean,
-                        outcome.truncated,
-                    ),
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+                if writer is not None:
+                    reply = pickle.dumps(
+                        ("bytes", outcome.kind, writer(outcome), outcome.truncated),
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
+                else:
+                    reply = pickle.dumps(
+                        (
+                            "ok",
+                            outcome.kind,
+                            outcome.variables,
+                            outcome.rows,
+                            outcome.triples,
+                            outcome.boolean,
+                            outcome.truncated,
+                        ),
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
                 del outcome
                 if len(reply) > answer:
                     reply = _error("answer", f"the answer is larger than {answer >> 20} MiB")
@@ -334,6 +354,10 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
                 reply = _error("syntax", exc.message, exc.line, exc.column)
             except BadRequest as exc:
                 reply = _error("request", exc.message)
+            except NotAcceptable as exc:  # the writer: a term its format cannot carry
+                reply = pickle.dumps(("error", "not-acceptable", exc.message, exc.offered, None))
+            except UnsupportedFormat as exc:  # the writer: a format for another query form
+                reply = _error("unsupported", exc.message)
             except MemoryError:
                 reply = _error("memory", "the query ran out of memory")
             except LeapsError as exc:
@@ -360,6 +384,37 @@ def _child_main(sock: socket.socket, store: Store | None, path: str | None, memo
 
 def _error(kind: str, message: str, line: int | None = None, column: int | None = None) -> bytes:
     return pickle.dumps(("error", kind, message, line, column))
+
+
+#: The first item of a request that is a background job, not a query.
+_JOB = "job"
+#: The niceness of a background job: it gets a core only when queries leave one free (about
+#: 1.5% of a busy one), so it never slows a query, and still ends under a steady load.
+JOB_NICENESS = 19
+#: The memory budget a job process is given (its address-space limit is twice that): none to
+#: speak of, since a job is the library's own work (it starts query threads with large stacks).
+JOB_MEMORY = 1 << 40
+
+
+def _run_job(
+    sock: socket.socket,
+    store: Store,
+    job: Callable[..., None],
+    args: tuple[object, ...],
+    niceness: int,
+) -> None:
+    """Run ``job(store, *args)`` at ``niceness``, then say how it ended."""
+    with contextlib.suppress(OSError):
+        os.nice(niceness)
+    try:
+        job(store, *args)
+        reply = pickle.dumps(("ok",))
+    except LeapsError as exc:
+        reply = _error("engine", exc.message)
+    except Exception as exc:  # noqa: BLE001 - anything a job raises is answered
+        reply = _error("engine", f"{type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError):
+        _send(sock, b"K" + reply)
 
 
 # The zygote ------------------------------------------------------------------------------------
@@ -608,8 +663,12 @@ class Executor:
         substitutions: Mapping[str, Term] | None = None,
         max_rows: int | None = None,
         client: str | None = None,
+        writer: Writer | None = None,
     ) -> QueryOutcome:
         """Evaluate a read-only query (already checked) in a query process, within the budgets.
+
+        With a ``writer``, the query process writes the answer and only its bytes come back
+        (``QueryOutcome.data``): no term is pickled, sent and rebuilt.
 
         Raises:
             QueryError, BadRequest: as ``evaluate``.
@@ -630,12 +689,44 @@ class Executor:
                     max_rows if max_rows is not None else self.max_rows,
                     dict(substitutions) if substitutions else None,
                     self.answer_bytes,
+                    writer,
                 ),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
             return self._ask(request, time.monotonic() + self.timeout)
         finally:
             self._leave(client)
+
+    def run_job(
+        self, job: Callable[..., None], *args: object, niceness: int = JOB_NICENESS
+    ) -> None:
+        """Run ``job(store, *args)`` in a process of its own forked like a query process (the
+        dataset shared), at ``niceness`` (by default the lowest CPU priority), and wait for
+        it: work derived from the dataset that must not slow the queries answered meanwhile,
+        nor hold this process's interpreter. Not a slot, no deadline.
+
+        ``job`` and ``args`` are pickled (a module-level function and plain values).
+
+        Raises:
+            LeapsError: the job failed (its message) or its process died.
+        """
+        self.start()
+        pool = self._pool
+        assert pool is not None
+        child = self._spawn(JOB_MEMORY)
+        try:
+            _receive(child.sock, None, 1 << 10)  # hello
+            job_request = (_JOB, job, args, niceness)
+            _send(child.sock, pickle.dumps(job_request, protocol=pickle.HIGHEST_PROTOCOL))
+            frame = _receive(child.sock, None, 1 << 20)
+        except (_Gone, _Late, OSError):
+            raise LeapsError("the process of a background job stopped") from None
+        finally:
+            _kill(child)
+        answer = _load_answer(frame[1:])
+        assert isinstance(answer, tuple)
+        if answer[0] != "ok":
+            raise LeapsError(str(answer[2]))
 
     def _admit(self, client: str | None) -> None:
         with self._lock:
@@ -732,11 +823,18 @@ class Executor:
         if answer[0] == "ok":
             _, kind, variables, rows, triples, boolean, truncated = answer
             return QueryOutcome(kind, variables, rows, triples, boolean, truncated)
+        if answer[0] == "bytes":
+            _, kind, data, truncated = answer
+            return QueryOutcome(kind, truncated=truncated, data=data)
         _, kind, message, line, column = answer
         if kind == "syntax":
             raise QueryError(message, line=line, column=column)
         if kind == "request":
             raise BadRequest(message)
+        if kind == "not-acceptable":
+            raise NotAcceptable(message, offered=list(line))
+        if kind == "unsupported":
+            raise UnsupportedFormat(message)
         if kind in ("memory", "answer"):
             self.stopped[kind] += 1
             raise QueryOverBudget(message, budget=kind)
@@ -782,11 +880,12 @@ class Executor:
             with contextlib.suppress(OSError, LeapsError):
                 self._put(self._spawn())
 
-    def _spawn(self) -> _Child:
+    def _spawn(self, memory: int | None = None) -> _Child:
         pool = self._pool
         assert pool is not None
+        memory = memory if memory is not None else self.memory
         try:
-            pid, sock = pool.zygote.spawn(self.memory)
+            pid, sock = pool.zygote.spawn(memory)
         except OSError:
             if pool.zygote.alive():
                 raise
@@ -794,7 +893,7 @@ class Executor:
             with self._lock:
                 pool.zygote.close()
                 pool.zygote = _Zygote(self.store)
-            pid, sock = pool.zygote.spawn(self.memory)
+            pid, sock = pool.zygote.spawn(memory)
         return _Child(pid, sock)
 
 
@@ -859,8 +958,10 @@ class WaitingExecutor(Executor):
         substitutions: Mapping[str, Term] | None = None,
         max_rows: int | None = None,
         client: str | None = None,
+        writer: Writer | None = None,
     ) -> QueryOutcome:
-        """As ``Executor.run``, waiting for the engine in a kept thread.
+        """As ``Executor.run``, waiting for the engine in a kept thread (a ``writer`` writes the
+        answer here, as a query process would).
 
         Raises:
             EngineTimeout: no answer within the timeout.
@@ -886,7 +987,7 @@ class WaitingExecutor(Executor):
                 cancelled,
             )
             try:
-                return future.result(timeout=self.timeout)
+                outcome: QueryOutcome = future.result(timeout=self.timeout)
             except Late:
                 cancelled.set()
                 future.cancel()
@@ -895,5 +996,8 @@ class WaitingExecutor(Executor):
                     f"the SPARQL engine did not answer within {self.timeout:g} s; "
                     "leapsld stopped waiting"
                 ) from None
+            if writer is None:
+                return outcome
+            return QueryOutcome(outcome.kind, truncated=outcome.truncated, data=writer(outcome))
         finally:
             self._leave(client)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import QueryError, QueryRefused
 
@@ -60,14 +60,31 @@ GROUP_KEYWORDS = frozenset(
 )
 
 
+#: Bare words SPARQL reads case-sensitively (pyoxigraph refuses ``TRUE`` and ``A``): the
+#: normal form keeps them as written; every other keyword is upper-cased.
+CASE_SENSITIVE = frozenset({"a", "true", "false"})
+
+
 @dataclass(frozen=True)
 class Shape:
-    """What the lexer saw: the bare keywords, upper-cased, and the counts it checked."""
+    """What the lexer saw: the bare keywords, upper-cased, and the counts it checked.
+
+    ``normal`` is the text in a normal form, the same for texts the parser reads as the same
+    query: comments gone, each run of white space one space (none where the text had none),
+    keywords upper-cased, prefixed names written as full IRIs and the prologue's ``PREFIX``
+    declarations dropped (unless a ``BASE`` is declared). It is a key, never run.
+    """
 
     keywords: tuple[str, ...]
     depth: int
     operators: int
     groups: int
+    normal: str = field(default="", repr=False, compare=False)
+
+    @property
+    def form(self) -> str | None:
+        """The query form (``SELECT``, ``CONSTRUCT``, ``ASK``, ``DESCRIBE``), if it starts one."""
+        return next((w for w in self.keywords if w not in ("PREFIX", "BASE")), None)
 
 
 def unescape_codepoints(text: str) -> str:
@@ -104,9 +121,16 @@ def shape(text: str) -> Shape:
     """
     text = unescape_codepoints(text)
     keywords: list[str] = []
+    tokens: list[tuple[str | None, str, bool]] = []  # kind, text, white space before it
+    gap = False
     depth = deepest = operators = groups = 0
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
+        if kind == "space" or kind == "comment":
+            gap = True
+            continue
+        tokens.append((kind, match.group(), gap))
+        gap = False
         if kind == "name":
             word = match.group()
             if _KEYWORD.fullmatch(word):
@@ -133,7 +157,66 @@ def shape(text: str) -> Shape:
                 raise _too_complex(text, match.start(), f"has more than {MAX_OPERATORS} operators")
         elif kind == "unterminated":
             raise _error(text, match.start(), "a string is opened here and never closed")
-    return Shape(tuple(keywords), deepest, operators, groups)
+    return Shape(tuple(keywords), deepest, operators, groups, _normal(tokens, "BASE" in keywords))
+
+
+#: A prefix as SPARQL spells it in a declaration (PNAME_NS), colon included.
+_PREFIX_NAME = re.compile(r"(?:[A-Za-z](?:[\w.-]*[\w-])?)?:")
+
+
+def _normal(tokens: list[tuple[str | None, str, bool]], based: bool) -> str:
+    """The normal form of a lexed text (see ``Shape``).
+
+    Only the prologue's ``PREFIX name: <iri>`` declarations are read (a ``PREFIX`` elsewhere is
+    an error the parser reports, so it stays in the form); a prefixed name whose prefix is not
+    declared stays as written, and so does one with an escape (``ex:a\\.b``). A local name's
+    trailing dots end the triple, not the name.
+    """
+    prefixes: dict[str, str] = {}
+    at = 0
+    if not based:
+        while (
+            at + 2 < len(tokens)
+            and tokens[at][0] == "name"
+            and tokens[at][1].upper() == "PREFIX"
+            and tokens[at + 1][0] == "name"
+            and _PREFIX_NAME.fullmatch(tokens[at + 1][1])
+            and tokens[at + 2][0] == "iri"
+        ):
+            prefixes[tokens[at + 1][1][:-1]] = tokens[at + 2][1][1:-1]
+            at += 3
+    out: list[str] = []
+    previous = ""
+    for kind, token, gap in tokens[at:]:
+        if gap and out:
+            out.append(" ")
+        after = "" if gap else previous
+        previous = token
+        if kind == "name":
+            prefix, colon, local = token.partition(":")
+            if not colon:  # a keyword, or a language tag (kept: its case reaches the answer)
+                keep = token in CASE_SENSITIVE or after == "@"
+                out.append(token if keep else token.upper())
+                continue
+            namespace = prefixes.get(prefix)
+            if namespace is not None and "\\" not in local:
+                bare = local.rstrip(".")
+                out.append(f"<{namespace}{bare}>")
+                out.append(local[len(bare) :])
+                continue
+        out.append(token)
+    return "".join(out)
+
+
+def normal_form(text: str) -> str:
+    """``text`` in the normal form that ``Shape.normal`` describes.
+
+    >>> normal_form("prefix ex: <http://e/>\\nselect * { ?s ex:p ex:o. } # any comment")
+    'SELECT * { ?s <http://e/p> <http://e/o>. }'
+    >>> normal_form("select * {?s ?p ?o}") == normal_form("SELECT\\t*\\n  {?s ?p ?o} # all")
+    True
+    """
+    return shape(text).normal
 
 
 def iri_tokens(text: str) -> Iterator[tuple[str, str, int]]:
@@ -178,10 +261,15 @@ def check_read_only(text: str) -> list[str]:
     ...
     leapsld.errors.QueryRefused: this endpoint is read-only: DROP (SPARQL Update) is not accepted
     """
-    words = list(shape(text).keywords)
-    first = next((w for w in words if w not in ("PREFIX", "BASE")), None)
+    return list(check(text).keywords)
+
+
+def check(text: str) -> Shape:
+    """``check_read_only``, returning the whole ``Shape`` (its normal form keys answers)."""
+    seen = shape(text)
+    first = seen.form
     if first in UPDATE_KEYWORDS:
         raise QueryRefused(f"this endpoint is read-only: {first} (SPARQL Update) is not accepted")
-    if "SERVICE" in words or _SERVICE_ANYWHERE.search(unescape_codepoints(text)):
+    if "SERVICE" in seen.keywords or _SERVICE_ANYWHERE.search(unescape_codepoints(text)):
         raise QueryRefused("SERVICE is not allowed: this endpoint makes no outbound requests")
-    return words
+    return seen

@@ -130,7 +130,16 @@ QUERY_KILLS = _Lazy(
         registry=r,
     )
 )
-_ALL = (REQUESTS, LATENCY, QUERY_TIMEOUTS, QUERY_KILLS)
+ANSWERS = _Lazy(
+    lambda r: Counter(
+        "leapsld_sparql_answers",
+        "SPARQL answers made by the view, by source: 'kept' (the answer memo, the query not "
+        "run) or 'run' (replays of identical GETs by the response memo are not counted here).",
+        ["source"],
+        registry=r,
+    )
+)
+_ALL = (REQUESTS, LATENCY, QUERY_TIMEOUTS, QUERY_KILLS, ANSWERS)
 _METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
 
 

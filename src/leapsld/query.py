@@ -19,10 +19,11 @@ from .executor import (
     Executor,
     QueryOutcome,
     WaitingExecutor,
+    Writer,
     evaluate,
     start_query_thread,
 )
-from .guard import check_read_only
+from .guard import Shape, check, check_read_only
 from .store import Store, Term
 
 __all__ = ["QUERY_STACK", "QueryOutcome", "QueryRunner", "run_query", "start_query_thread"]
@@ -127,12 +128,18 @@ class QueryRunner:
         substitutions: Mapping[str, Term] | None = None,
         max_rows: int | None = None,
         client: str | None = None,
+        checked: Shape | None = None,
+        writer: Writer | None = None,
     ) -> QueryOutcome:
         """Like ``run_query``, in a query process within this runner's limits.
 
         Args:
             client: who asks (the remote address): one client holds at most its share of
                 the slots. ``None`` (the library's own queries) is not counted.
+            checked: what ``guard.check`` returned for ``text``, when the caller has it
+                already (a text is lexed once per request).
+            writer: writes the answer in the query process (``Executor.run``); the outcome
+                then carries only its bytes.
 
         Raises:
             QueryError, QueryRefused: as ``run_query``.
@@ -140,7 +147,7 @@ class QueryRunner:
             Busy: every slot is taken.
             TooManyQueries: this client already runs as many queries as it may.
         """
-        words = check_read_only(text)
+        words = (checked or check(text)).keywords
         return self.executor.run(
             text,
             default_graphs=default_graphs,
@@ -149,4 +156,5 @@ class QueryRunner:
             substitutions=substitutions,
             max_rows=max_rows,
             client=client,
+            writer=writer,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import json
 import re
 import unicodedata
 from array import array
@@ -144,8 +145,30 @@ class LabelIndex:
 
 
 def build_index(store: Store, graphs: Sequence[str], *, prefix: str) -> LabelIndex:
-    """The index of the resources under ``prefix`` with a label or a type in ``graphs``: one
-    pass over the label and type statements, read straight from the store's indexes.
+    """The index of the resources under ``prefix`` with a label or a type in ``graphs``."""
+    return LabelIndex(index_entries(store, graphs, prefix=prefix))
+
+
+def entries_to_json(entries: Sequence[Entry]) -> str:
+    """Entries as JSON: a background job makes them, a serving process indexes them."""
+    return json.dumps([[e.iri, e.label, list(e.types)] for e in entries])
+
+
+def entries_from_json(text: str) -> list[Entry]:
+    """Entries as ``entries_to_json`` wrote them.
+
+    Raises:
+        ValueError, TypeError: not such a record.
+    """
+    return [
+        Entry(str(iri), str(label), tuple(map(str, types)))
+        for iri, label, types in json.loads(text)
+    ]
+
+
+def index_entries(store: Store, graphs: Sequence[str], *, prefix: str) -> list[Entry]:
+    """The resources under ``prefix`` with a label or a type in ``graphs``: one pass over the
+    label and type statements, read straight from the store's indexes.
 
     A resource's label is its first label predicate's value (``LABEL_PREDICATES`` order),
     English or untagged preferred; a resource with none is named by the end of its IRI.
@@ -179,16 +202,14 @@ def build_index(store: Store, graphs: Sequence[str], *, prefix: str) -> LabelInd
                 and s.value.startswith(prefix)
             ):
                 types.setdefault(s.value, set()).add(o.value)
-    return LabelIndex(
-        [
-            Entry(
-                iri,
-                labels[iri][1] if iri in labels else _local_name(iri),
-                tuple(sorted(types.get(iri, ()))),
-            )
-            for iri in {*labels, *types}
-        ]
-    )
+    return [
+        Entry(
+            iri,
+            labels[iri][1] if iri in labels else _local_name(iri),
+            tuple(sorted(types.get(iri, ()))),
+        )
+        for iri in sorted({*labels, *types})
+    ]
 
 
 _WORD = re.compile(r"\w+")

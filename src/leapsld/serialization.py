@@ -12,13 +12,14 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
 from pyld import jsonld
 
 from .errors import NotAcceptable, UnsupportedFormat
-from .formats import RDF_KINDS, Format, of_kind
+from .formats import RDF_KINDS, Format, by_name, of_kind
 from .query import QueryOutcome
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -229,6 +230,19 @@ def serialize_outcome(
             f"a SELECT/ASK result cannot be written as {fmt.name} ({fmt.label})"
         )
     return serialize_results(outcome, fmt, prefixes=prefixes)
+
+
+@dataclass(frozen=True)
+class OutcomeWriter:
+    """``serialize_outcome`` with its format and prefixes fixed, sent with a query to the query
+    process (``executor.Writer``), which then answers with bytes instead of terms. Plain
+    values only, so that it pickles small and by reference to this class."""
+
+    format: str
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, outcome: QueryOutcome) -> bytes:
+        return serialize_outcome(outcome, by_name(self.format), prefixes=dict(self.prefixes))
 
 
 # SPARQL results --------------------------------------------------------------------------

@@ -111,6 +111,10 @@ class Settings:
         1024, "MiB of memory one SPARQL query may take; then it is stopped (503)."
     )
     max_rows: int = _setting(10_000, "Most results (rows or triples) one query returns.")
+    cache_memory: int = _setting(
+        256,
+        "MiB of rendered documents and complete query answers one worker keeps (keys counted).",
+    )
     max_query_bytes: int = _setting(
         1 << 20, "Largest query text accepted (its form-encoded body may be three times that)."
     )
@@ -141,7 +145,15 @@ class Settings:
             raise BadRequest(f"relative_iris must be dataset or file, not {self.relative_iris!r}")
         if not self.base_iri.endswith(("/", "#")):
             raise BadRequest(f"base IRI must end with '/' or '#': {self.base_iri!r}")
-        for name in ("port", "workers", "threads", "max_rows", "max_query_bytes", "query_memory"):
+        for name in (
+            "port",
+            "workers",
+            "threads",
+            "max_rows",
+            "max_query_bytes",
+            "query_memory",
+            "cache_memory",
+        ):
             if getattr(self, name) < 1:
                 raise BadRequest(f"{name} must be at least 1, not {getattr(self, name)}")
         for name in ("query_slots", "client_slots"):
@@ -246,6 +258,7 @@ class SettingsChanges(TypedDict, total=False):
     client_slots: int | None
     query_memory: int | None
     max_rows: int | None
+    cache_memory: int | None
     max_query_bytes: int | None
     trust_proxy: bool | None
     access_log: bool | None

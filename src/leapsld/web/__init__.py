@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     app = Flask(__name__)
     # A form-encoded body spells each byte of the query in up to three (%XX).
     app.config.update(MAX_CONTENT_LENGTH=3 * settings.max_query_bytes + 4096, JSON_SORT_KEYS=False)
-    cache = BoundedCache[Sized](size=len)
+    cache = BoundedCache[Sized](max_bytes=settings.cache_memory << 20, size=len)
     app.extensions["leapsld"] = Site(dataset, settings, cache=cache)
     if settings.trust_proxy:
         proxied = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)

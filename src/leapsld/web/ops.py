@@ -76,6 +76,22 @@ def _live(s: Site) -> Iterator[Metric]:
     info.add_metric([], {"version": s.version})
     yield info
     yield GaugeMetricFamily("leapsld_dataset_triples", "Quads in the served store.", value=s.quads)
+    cache = GaugeMetricFamily(
+        "leapsld_cache_entries",
+        "Entries in the cache of the worker answering this scrape, by kind.",
+        labels=["kind"],
+    )
+    for kind in ("doc", "memo", "answer"):
+        cache.add_metric([kind], s.cache.count(kind))
+    yield cache
+    yield GaugeMetricFamily(
+        "leapsld_cache_bytes",
+        "Bytes (keys counted) in the cache of the worker answering this scrape.",
+        value=s.cache.bytes,
+    )
+    yield GaugeMetricFamily(
+        "leapsld_cache_max_bytes", "The bound of that cache.", value=s.cache.max_bytes
+    )
     yield GaugeMetricFamily(
         "leapsld_ready",
         "1 once derived data is ready (as /ready says).",

@@ -21,14 +21,14 @@ from ..cache import BoundedCache
 from ..dataset import Dataset
 from ..derived import Derived, Dump, Statistics, graph_dump_name, unique_triples
 from ..describe import Description, describe
-from ..formats import Format
+from ..formats import FORMATS, Format
 from ..namespaces import jsonld_context
 from ..pictures import Drawing
 from ..publish import graph_description, service_description, void_description
 from ..query import QueryRunner
 from ..reference import term_labels
 from ..search import LabelIndex
-from ..serialization import jsonld_profile, serialize_graph
+from ..serialization import OutcomeWriter, jsonld_profile, serialize_graph
 from ..settings import Settings
 from ..store import Store
 
@@ -93,7 +93,14 @@ class Site:
             memory=self.settings.query_memory << 20,
             per_client=self.settings.slots_per_client,
         )
-        self.derived = Derived(dataset)
+        self.derived = Derived(dataset, jobs=self.queries.executor)
+        prefixes = tuple(self.prefixes.items())
+        #: Per format name, the writer a query process runs (``OutcomeWriter``): made once.
+        self.writers = {
+            f.name: OutcomeWriter(f.name, prefixes if f.prefixes else ())
+            for f in FORMATS
+            if f.kind in ("graph", "dataset", "results") and not f.context
+        }
 
     def request_started(self) -> None:
         """Count a request in (and start the background work on the first one)."""
@@ -147,6 +154,15 @@ class Site:
         body = self.cache.get_or_make(("doc", *key), render)
         assert isinstance(body, Body)
         return body
+
+    def kept_answer(self, key: tuple[object, ...]) -> Body | None:
+        """A query's answer kept under ``key`` (which names all it depends on), if any."""
+        body = self.cache.get(("answer", *key))
+        return body if isinstance(body, Body) else None
+
+    def keep_answer(self, key: tuple[object, ...], body: Body) -> None:
+        """Keep a complete answer (one over the cache's entry limit is not kept)."""
+        self.cache.put(("answer", *key), body)
 
     # Graph documents -------------------------------------------------------------------
 

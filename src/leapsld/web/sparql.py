@@ -14,8 +14,11 @@ import urllib.parse
 from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from ..errors import BadRequest, PayloadTooLarge, QueryRefused
-from ..formats import by_name, of_kind
+from .. import metrics
+from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, QueryRefused
+from ..formats import Format, by_name, of_kind
+from ..guard import check
+from ..negotiation import Negotiated
 from ..query import QueryOutcome
 from ..serialization import serialize_outcome
 from .http import choose, document, origin
@@ -32,23 +35,45 @@ FORM = "application/x-www-form-urlencoded"
 
 @blueprint.route("/sparql", methods=["GET", "POST", "HEAD"])
 def endpoint() -> Response:
-    """Answer one SPARQL Protocol request."""
+    """Answer one SPARQL Protocol request: from the answer memo when the same query (in normal
+    form) was answered completely before in the same format, else by running it."""
     text, default_graphs, named_graphs = _read_request()
     s = current_site()
     if text is None:
         return _describe_service(s)
     if len(text.encode()) > s.settings.max_query_bytes:
         raise PayloadTooLarge(f"the query is longer than {s.settings.max_query_bytes} bytes")
+    checked = check(text)
+    negotiated = request.args.get("format") is None
+    writer = None
+    try:  # the answer's format follows from the query form, known before it runs
+        offered = GRAPH_FORMATS if checked.form in GRAPH_FORMS else RESULT_FORMATS
+        chosen = choose(offered, default=offered[0])
+    except NotAcceptable:
+        pass  # the query runs first: its own errors come before the client's Accept
+    else:
+        key = _answer_key(chosen, checked.normal, text, default_graphs, named_graphs)
+        kept = s.kept_answer(key)
+        if kept is not None:
+            metrics.ANSWERS.labels("kept").inc()
+            return _answer(s, kept, chosen.format, negotiated, complete=True)
+        fmt = chosen.format
+        if fmt.kind != "page" and not fmt.context:  # the query process writes it
+            writer = s.writers.get(fmt.name)
     outcome = s.queries.run(
         text,
         default_graphs=default_graphs,
         named_graphs=named_graphs,
         client=request.remote_addr or "",
+        checked=checked,
+        writer=writer,
     )
     offered = GRAPH_FORMATS if outcome.kind == "graph" else RESULT_FORMATS
     chosen = choose(offered, default=offered[0])
     fmt = chosen.format
-    if fmt.kind == "page":
+    if outcome.data is not None:
+        data = outcome.data
+    elif fmt.kind == "page":
         data = _results_page(s, text, outcome)
     else:
         data = serialize_outcome(
@@ -59,15 +84,49 @@ def endpoint() -> Response:
             context_url=f"{origin()}/context.jsonld",
             profile=chosen.params.get("profile"),
         )
+    metrics.ANSWERS.labels("run").inc()
     body = Body(data, s.etag("q", hashlib.sha1(data).hexdigest()[:16]))
-    response = document(
-        s, body, fmt, negotiated=request.args.get("format") is None, memoizable=False
-    )
+    complete = not outcome.truncated
+    if complete:  # a cut answer is never kept: the same query may get all of it later
+        s.keep_answer(_answer_key(chosen, checked.normal, text, default_graphs, named_graphs), body)
+    return _answer(s, body, fmt, negotiated, complete=complete)
+
+
+def _answer(s: Site, body: Body, fmt: Format, negotiated: bool, *, complete: bool) -> Response:
+    """The response: validators and 304 as for documents; revalidated on every use (a reload
+    changes the version); replayed by the response memo only when complete."""
+    response = document(s, body, fmt, negotiated=negotiated, memoizable=complete)
     response.headers["Cache-Control"] = "no-cache"
-    if outcome.truncated:
+    if not complete:
         response.headers["X-SPARQL-Truncated"] = "true"
         response.headers["X-SPARQL-MaxRows"] = str(s.settings.max_rows)
     return response
+
+
+#: Query forms answered with a graph (the others with SPARQL results).
+GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
+
+
+def _answer_key(
+    chosen: Negotiated,
+    normal: str,
+    text: str,
+    default_graphs: list[str] | None,
+    named_graphs: list[str] | None,
+) -> tuple[object, ...]:
+    """All an answer depends on besides the dataset version: the query (in normal form; as
+    sent for the HTML page, which shows it), the protocol dataset, the format and its profile,
+    and the origin when the bytes name it."""
+    fmt = chosen.format
+    page = fmt.kind == "page"
+    return (
+        text if page else normal,
+        tuple(default_graphs) if default_graphs is not None else None,
+        tuple(named_graphs) if named_graphs is not None else None,
+        fmt.name,
+        chosen.params.get("profile"),
+        origin() if page or fmt.origin_dependent else None,
+    )
 
 
 def _read_request() -> tuple[str | None, list[str] | None, list[str] | None]:
