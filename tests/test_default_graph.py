@@ -83,16 +83,20 @@ def test_validation_sees_the_repeated_triple_once(project: Path) -> None:
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
 
 
-@pytest.fixture(scope="module", params=["memory", "disk"])
+@pytest.fixture(scope="module", params=["memory", "memory-split", "disk"])
 def origin(
     request: pytest.FixtureRequest, project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     port = free_port()
-    store = "memory" if request.param == "memory" else str(tmp_path_factory.mktemp("store"))
+    disk = request.param == "disk"
+    store = str(tmp_path_factory.mktemp("store")) if disk else "memory"
+    env = _env(project)
+    if request.param == "memory-split":
+        env["LEAPSLD_MEMORY_LAYOUT"] = "split"
     process = spawn(
         [LEAPSLD, "serve", "--port", str(port), "--store", store, "--no-access-log"],
         cwd=project,
-        env=_env(project),
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:

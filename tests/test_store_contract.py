@@ -2,9 +2,9 @@
 
 A backend is a factory from a list of quads (each file's named graph) to a ``Store`` holding
 exactly them and a real default graph: each of their triples once (SPARQL's default graph is a
-set). The embedded store runs split in memory (the default graph alone in a store of its own),
-materialised on disk, and on disk reopened read-only (as the server's workers and query
-processes open it); the remote store runs on Oxigraph server and on Virtuoso 7, each loaded the
+set). The embedded store runs materialised in memory, split in memory (the default graph also
+alone in a store of its own), materialised on disk, and on disk reopened read-only (as the
+server's workers and query processes open it); the remote store runs on Oxigraph server and on Virtuoso 7, each loaded the
 way ``leapsld load`` loads (versioned graphs, a materialised default graph, skolemised blank
 nodes).
 """
@@ -57,6 +57,12 @@ def _memory(_: Path, quads: list[pyoxigraph.Quad]) -> Store:
     store = OxigraphStore()
     store.add_quads(quads)
     store.materialise_default_graph()
+    return store
+
+
+def _memory_split(folder: Path, quads: list[pyoxigraph.Quad]) -> Store:
+    store = _memory(folder, quads)
+    assert isinstance(store, OxigraphStore)
     return SplitStore.of(store)
 
 
@@ -106,7 +112,8 @@ def remote(engine: object, quads: list[pyoxigraph.Quad], *, base: str = EX) -> S
 
 
 BACKENDS: dict[str, Callable[[Path, list[pyoxigraph.Quad]], Store]] = {
-    "memory-split": _memory,
+    "memory": _memory,
+    "memory-split": _memory_split,
     "disk": _disk,
     "disk-read-only": _disk_read_only,
 }

@@ -96,9 +96,11 @@ def build(
         OxigraphStore(), settings, identity, data, shapes, version, modified, check
     )
     _raise_unless_conforms(dataset)
-    # the default graph alone in a store of its own, as fast as the union was (docs/architecture.md)
+    # The default graph is materialised in the one store (the least memory); "split" also
+    # keeps it alone in a second store, for faster joins (docs/architecture.md).
     assert isinstance(dataset.store, OxigraphStore)
-    dataset.store = SplitStore.of(dataset.store)
+    if settings.memory_layout == "split":
+        dataset.store = SplitStore.of(dataset.store)
     return dataset
 
 

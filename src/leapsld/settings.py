@@ -92,6 +92,13 @@ class Settings:
         "SPARQL engine leapsld loaded; its credentials only from LEAPSLD_REMOTE_USER and "
         "LEAPSLD_REMOTE_PASSWORD).",
     )
+    memory_layout: str = _setting(
+        "materialised",
+        "How the memory store holds the default graph (a set, either way): 'materialised' (one "
+        "store with the named graphs and the default graph; least memory) or 'split' (the "
+        "default graph also alone in a second store, which the queries without GRAPH or FROM "
+        "ask: faster joins, about 60% more memory).",
+    )
     host: str = _setting("127.0.0.1", "Address the server listens on.")
     port: int = _setting(8000, "Port the server listens on.")
     workers: int = _setting(1, "Server worker processes.")
@@ -143,6 +150,10 @@ class Settings:
             raise BadRequest(f"infer must be none, rdfs or owlrl, not {self.infer!r}")
         if self.relative_iris not in ("dataset", "file"):
             raise BadRequest(f"relative_iris must be dataset or file, not {self.relative_iris!r}")
+        if self.memory_layout not in ("materialised", "split"):
+            raise BadRequest(
+                f"memory_layout must be materialised or split, not {self.memory_layout!r}"
+            )
         if not self.base_iri.endswith(("/", "#")):
             raise BadRequest(f"base IRI must end with '/' or '#': {self.base_iri!r}")
         for name in (
@@ -249,6 +260,7 @@ class SettingsChanges(TypedDict, total=False):
     relative_iris: str | None
     validate: bool | None
     store: str | None
+    memory_layout: str | None
     host: str | None
     port: int | None
     workers: int | None
