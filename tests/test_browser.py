@@ -208,7 +208,7 @@ def _results(page: Any) -> Any:
 
 
 def test_query_page_runs_an_example_and_pages_a_large_result(page: Any, origin: str) -> None:
-    page.goto(origin + "/query")
+    page.goto(origin + "/sparql")
     page.wait_for_selector(".CodeMirror")
     page.get_by_role("link", name=re.compile(r"^CQ4")).click()
     page.wait_for_function(
@@ -245,7 +245,7 @@ def test_query_page_runs_an_example_and_pages_a_large_result(page: Any, origin: 
 def test_a_malformed_query_shows_its_position_and_keeps_the_editor(
     page: Any, origin: str, watch: Watch
 ) -> None:
-    page.goto(origin + "/query")
+    page.goto(origin + "/sparql")
     page.wait_for_selector(".CodeMirror")
     broken = "SELECT * WHERE { ?s ?p "
     page.evaluate(

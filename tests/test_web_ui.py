@@ -137,8 +137,15 @@ def test_home_page_says_what_the_dataset_is_and_draws_it(client, dataset) -> Non
 
 
 def test_only_the_query_editor_relaxes_the_content_security_policy(client) -> None:  # type: ignore[no-untyped-def]
-    editor = client.get("/query").headers["Content-Security-Policy"]
+    page = client.get("/sparql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "yasgui" in page.get_data(as_text=True).lower()
+    assert page.headers["Vary"].startswith("Accept")  # the same URL is the Service Description
+    editor = page.headers["Content-Security-Policy"]
+    assert client.get("/query").headers["Content-Security-Policy"] == editor
     home = client.get("/").headers["Content-Security-Policy"]
+    described = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert described.content_type.startswith("text/turtle")
+    assert "script-src" not in described.headers.get("Content-Security-Policy", "")
     assert "script-src 'self'" in editor and "connect-src 'self'" in editor
     assert "script-src" not in home and "'unsafe-inline'" not in home
     assert "http" not in editor  # nothing from elsewhere, even there

@@ -24,6 +24,7 @@ from ..serialization import serialize_outcome
 from .http import choose, document, origin
 from .pages import Labeller, Term
 from .site import Body, Site, current_site
+from .ui import editor
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -211,23 +212,15 @@ def _describe_service(s: Site) -> Response:
     chosen = choose(DESCRIPTION_FORMATS, default=by_name("turtle"))
     fmt = chosen.format
     if fmt.kind == "page":
-        html = render_template(
-            "query.html",
-            origin=origin(),
-            example=s.identity.example_query,
-            examples=s.identity.queries,
-            formats=of_kind("results"),
-        )
-        body = Body(html.encode(), s.etag("query-page", origin()))
-    else:
-        body = s.graph_body(
-            "sparql-sd",
-            lambda: s.service_description(origin(), (*RESULT_FORMATS, *GRAPH_FORMATS)),
-            fmt,
-            origin=origin(),
-            profile=chosen.params.get("profile"),
-            origin_dependent=True,
-        )
+        return editor(s, s.identity.example_query, negotiated=True)  # else the Service Description
+    body = s.graph_body(
+        "sparql-sd",
+        lambda: s.service_description(origin(), (*RESULT_FORMATS, *GRAPH_FORMATS)),
+        fmt,
+        origin=origin(),
+        profile=chosen.params.get("profile"),
+        origin_dependent=True,
+    )
     return document(s, body, fmt, negotiated=True)
 
 

@@ -147,21 +147,29 @@ def search() -> Response:
 
 @blueprint.route("/query", methods=["GET", "HEAD"])
 def query_editor() -> Response:
-    """The query editor (YASGUI) on this endpoint, with the dataset's example queries a
-    click away and links to every results format."""
+    """The query editor, also at ``/query`` (where ``?query=`` fills the editor instead of
+    running the query, as a link to a query should)."""
     s = current_site()
+    return editor(s, request.args.get("query") or s.identity.example_query)
+
+
+def editor(s: Site, example: str, *, negotiated: bool = False) -> Response:
+    """The query editor (YASGUI) on this endpoint, with the dataset's example queries a
+    click away and links to every results format: what a browser gets at ``/sparql``."""
     here = origin()
     html = render_template(
         "editor.html",
         origin=here,
-        example=request.args.get("query") or s.identity.example_query,
+        example=example,
         examples=s.identity.queries,
         formats=of_kind("results"),
         graph_formats=of_kind("graph"),
         prefixes=s.prefixes,
         base=s.base,
     )
-    response = document(s, Body(html.encode()), by_name("html"), negotiated=False, memoizable=False)
+    response = document(
+        s, Body(html.encode()), by_name("html"), negotiated=negotiated, memoizable=False
+    )
     response.headers["Content-Security-Policy"] = EDITOR_CSP
     return response
 
