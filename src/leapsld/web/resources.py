@@ -41,7 +41,10 @@ def thing(rest: str) -> BaseResponse:
     name, suffix = DOCUMENT.split(rest)
     s = current_site()
     if not exists(s.dataset.store, _iri(s, f"id/{name}")):
-        return _retired(s, f"id/{name}", suffix) or _raise(_not_found(s, name))
+        retired = _retired(s, f"id/{name}", suffix)
+        if retired is None:
+            raise _not_found(s, name)
+        return retired
     response = redirect(f"{origin()}/doc/{name}{suffix or ''}", code=303)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
@@ -53,7 +56,10 @@ def doc(rest: str) -> BaseResponse:
     s = current_site()
     name, suffix = DOCUMENT.split(rest)
     if not exists(s.dataset.store, _iri(s, f"id/{name}")):
-        return _retired(s, f"id/{name}", suffix, document=True) or _raise(_not_found(s, name))
+        retired = _retired(s, f"id/{name}", suffix, document=True)
+        if retired is None:
+            raise _not_found(s, name)
+        return retired
     return _description(
         s,
         f"id/{name}",
@@ -83,10 +89,6 @@ def _retired(
     response = redirect(target, code=301)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
-
-
-def _raise(error: Exception) -> BaseResponse:
-    raise error
 
 
 def _iri(s: Site, local: str) -> str:
