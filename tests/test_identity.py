@@ -132,10 +132,13 @@ def test_views_and_queries_are_read(tmp_path: Path) -> None:
     identity = identity_of(
         views(
             tmp_path,
+            'kinds = ["https://example.org/zoo/def#kind"]\n\n'
             '[[entry]]\nclass = "https://example.org/zoo/def#Animal"\nlabel = "Animals"\n\n'
             '[[picture]]\ntitle = "Bees"\nquery = "queries/b.rq"\nkind = "bars"\n',
         )
     )
+    assert identity.views is not None
+    assert identity.views.kinds == ("https://example.org/zoo/def#kind",)
     assert [(q.name, q.title) for q in identity.queries] == [("a.rq", "a"), ("b.rq", "Bees")]
     assert identity.example_query.startswith("SELECT ?a")
     assert identity.views is not None
@@ -162,6 +165,8 @@ def test_views_and_queries_are_read(tmp_path: Path) -> None:
             1,
         ),
         ('[[pictures]]\ntitle = "T"\n', "unknown key 'pictures'", None),
+        ('\nkinds = ["classification"]\n', "kinds must be a list of property IRIs", 2),
+        ('kinds = "https://e.org/p"\n', "kinds must be a list of property IRIs", 1),
     ],
 )
 def test_bad_views_name_their_file_and_line(

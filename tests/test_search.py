@@ -47,3 +47,25 @@ def test_the_project_index_names_resources_by_their_labels(dataset) -> None:  # 
     assert index.label(f"{dataset.settings.base_iri}id/org/sesame") == "SESAME"
     assert index.count("http://www.w3.org/ns/org#FormalOrganization") >= 15
     assert index.search("sesame")[0].label == "SESAME"
+
+
+def test_kinds_count_as_classes_with_the_concepts_they_are_narrower_than(dataset) -> None:  # type: ignore[no-untyped-def]
+    base = dataset.settings.base_iri
+    kind = f"{base}id/concept/organisation-kind/"
+    plain = build_index(dataset.store, dataset.data_graphs, prefix=f"{base}id/")
+    assert plain.count(f"{kind}body") == 0  # without kinds, only rdf:type makes a class
+    index = build_index(
+        dataset.store,
+        dataset.data_graphs,
+        prefix=f"{base}id/",
+        kinds=["http://www.w3.org/ns/org#classification"],
+    )
+    facilities = {e.label for e in index.members(f"{kind}light-source-facility")[0]}
+    assert {"ESRF", "SESAME"} <= facilities  # SESAME is a synchrotron light source: narrower
+    bodies = {e.iri for e in index.members(f"{kind}body", limit=1000)[0]}
+    projects = {e.iri for e in index.members(f"{kind}project", limit=1000)[0]}
+    assert f"{base}id/org/sesame" in bodies and f"{base}id/project/beats" in projects
+    assert not bodies & projects  # the text's bodies are not its projects
+    assert index.count("http://www.w3.org/ns/org#FormalOrganization") == plain.count(
+        "http://www.w3.org/ns/org#FormalOrganization"
+    )

@@ -129,6 +129,13 @@ def test_home_page_says_what_the_dataset_is_and_draws_it(client, dataset) -> Non
     text = html(client, "/")
     assert dataset.version in text and "Licence" in text and "Source" in text
     assert 'class="cards"' in text and "/browse?class=" in text
+    # entry points by kind, as the data tells them apart (views.toml's kinds), with counts
+    cards = dict(
+        re.findall(r'<span class="card-title">([^<]+)</span> <span class="count">([\d,]+)', text)
+    )
+    assert cards["Organisations"] == "22"  # the bodies the text names (CQ1), not its projects
+    assert cards["Projects and programmes"] == "6" and cards["Light source facilities"] == "11"
+    assert {"Networks", "Funders", "Funding programmes", "Beamlines", "Events"} <= set(cards)
     assert text.count('<svg class="picture') == 2
     assert 'href="/doc/org/esrf"' in text  # a node of the network links to its page
     assert "no end stated" in text  # the timeline's open end says so
@@ -176,3 +183,9 @@ def test_past_its_limit_the_sitemap_is_an_index_of_files_that_answer(
         listed += [u.findtext(f"{SM}loc") for u in part.iter(f"{SM}url")]
     assert listed == every
     assert client.get(f"/sitemap-{len(files) + 1}.xml").status_code == 404
+
+
+def test_a_kind_has_its_class_page(client, dataset) -> None:  # type: ignore[no-untyped-def]
+    kind = f"{dataset.settings.base_iri}id/concept/organisation-kind/funder"
+    text = html(client, f"/browse?class={kind}")
+    assert "Funders" in text and "Helmholtz" in text and "SESAME" not in text

@@ -421,10 +421,10 @@ def make_suggestions(store: Store, source: _Source, folder: str) -> None:
     write_atomically(Path(folder) / SUGGESTIONS, json.dumps(index).encode())
 
 
-def make_labels(store: Store, source: _Source, folder: str) -> None:
+def make_labels(store: Store, source: _Source, folder: str, kinds: list[str]) -> None:
     """Write the label index's entries in ``folder``: a background job, for the reason
     ``make_suggestions`` gives (it reads every label and type statement)."""
-    entries = index_entries(store, source.graphs, prefix=f"{source.base_iri}id/")
+    entries = index_entries(store, source.graphs, prefix=f"{source.base_iri}id/", kinds=kinds)
     write_atomically(Path(folder) / LABELS, entries_to_json(entries).encode())
 
 
@@ -558,11 +558,15 @@ class Derived:
         finally:
             self._index_ready.set()
         try:
-            entries = self._apart(LABELS, make_labels)
+            views = self.dataset.identity.views
+            kinds = list(views.kinds) if views else []
+            entries = self._apart(LABELS, make_labels, kinds)
             self._labels = (
                 LabelIndex(entries_from_json(entries))
                 if entries is not None
-                else build_index(self.dataset.store, self.dataset.data_graphs, prefix=f"{base}id/")
+                else build_index(
+                    self.dataset.store, self.dataset.data_graphs, prefix=f"{base}id/", kinds=kinds
+                )
             )
         except Exception as exc:  # noqa: BLE001 - reported to every request for a search
             self._labels_error = exc

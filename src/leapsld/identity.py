@@ -112,6 +112,9 @@ class Views:
 
     entries: tuple[EntryClass, ...] = ()
     pictures: tuple[Picture, ...] = ()
+    #: Properties whose values (concepts, with those they are narrower than) count as classes
+    #: for entry points, class pages and search (``kinds = ["…org#classification"]``).
+    kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -410,8 +413,9 @@ def _parse_views(
     queries: tuple[ExampleQuery, ...],
     digest: hashlib._Hash,
 ) -> Views:
-    """``views.toml``: ``[[entry]]`` tables (``class``, ``label``) and ``[[picture]]`` tables
-    (``title``, ``query``: a file under the dataset folder, optional ``kind``)."""
+    """``views.toml``: ``[[entry]]`` tables (``class``, ``label``), ``[[picture]]`` tables
+    (``title``, ``query``: a file under the dataset folder, optional ``kind``) and ``kinds``
+    (a list of property IRIs whose values count as classes: see ``Views.kinds``)."""
     shown = _shown(path, root)
     try:
         text = data.decode("utf-8")
@@ -435,11 +439,21 @@ def _parse_views(
         seen = [n for n, line in enumerate(lines, start=1) if header.match(line)]
         return seen[index] if index < len(seen) else None
 
-    unknown = sorted(set(doc) - set(_KEYS))
+    unknown = sorted(set(doc) - set(_KEYS) - {"kinds"})
     if unknown:
         raise LoadError(
-            f"unknown key {unknown[0]!r}: a views file has [[entry]] and [[picture]] tables",
+            f"unknown key {unknown[0]!r}: a views file has [[entry]] and [[picture]] tables "
+            "and a kinds list",
             path=shown,
+        )
+    kinds = doc.get("kinds", [])
+    if not isinstance(kinds, list) or not all(
+        isinstance(k, str) and _ABSOLUTE_IRI.match(k) for k in kinds
+    ):
+        raise LoadError(
+            'kinds must be a list of property IRIs: kinds = ["http://…"]',
+            path=shown,
+            line=next((n for n, x in enumerate(lines, 1) if x.lstrip().startswith("kinds")), None),
         )
     tables: dict[str, list[dict[str, object]]] = {}
     for kind in _KEYS:
@@ -485,7 +499,7 @@ def _parse_views(
             )
         )
     entries = tuple(EntryClass(str(i["class"]), str(i["label"])) for i in tables["entry"])
-    return Views(entries, tuple(pictures))
+    return Views(entries, tuple(pictures), tuple(str(k) for k in kinds))
 
 
 # The dataset's own vocabulary prefixes ---------------------------------------------------------

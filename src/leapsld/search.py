@@ -144,9 +144,11 @@ class LabelIndex:
         return iter(sorted(self.position))
 
 
-def build_index(store: Store, graphs: Sequence[str], *, prefix: str) -> LabelIndex:
+def build_index(
+    store: Store, graphs: Sequence[str], *, prefix: str, kinds: Sequence[str] = ()
+) -> LabelIndex:
     """The index of the resources under ``prefix`` with a label or a type in ``graphs``."""
-    return LabelIndex(index_entries(store, graphs, prefix=prefix))
+    return LabelIndex(index_entries(store, graphs, prefix=prefix, kinds=kinds))
 
 
 def entries_to_json(entries: Sequence[Entry]) -> str:
@@ -166,9 +168,16 @@ def entries_from_json(text: str) -> list[Entry]:
     ]
 
 
-def index_entries(store: Store, graphs: Sequence[str], *, prefix: str) -> list[Entry]:
+def index_entries(
+    store: Store, graphs: Sequence[str], *, prefix: str, kinds: Sequence[str] = ()
+) -> list[Entry]:
     """The resources under ``prefix`` with a label or a type in ``graphs``: one pass over the
     label and type statements, read straight from the store's indexes.
+
+    A resource's classes are its ``rdf:type`` values and, for each property of ``kinds``
+    (``views.toml``; e.g. ``org:classification``), its values with every concept they are
+    narrower than (``skos:broader``, transitively): so a home page can offer "facilities" or
+    "funders" where the data tells them apart by a concept rather than a class.
 
     A resource's label is its first label predicate's value (``LABEL_PREDICATES`` order),
     English or untagged preferred; a resource with none is named by the end of its IRI.
@@ -202,6 +211,26 @@ def index_entries(store: Store, graphs: Sequence[str], *, prefix: str) -> list[E
                 and s.value.startswith(prefix)
             ):
                 types.setdefault(s.value, set()).add(o.value)
+    if kinds:
+        broader: dict[str, set[str]] = {}
+        skos_broader = pyoxigraph.NamedNode(SKOS_BROADER)
+        for graph in graphs:
+            for q in store.quads(None, skos_broader, None, graph=graph):
+                if isinstance(q.subject, pyoxigraph.NamedNode) and isinstance(
+                    q.object, pyoxigraph.NamedNode
+                ):
+                    broader.setdefault(q.subject.value, set()).add(q.object.value)
+        for kind in kinds:
+            node = pyoxigraph.NamedNode(kind)
+            for graph in graphs:
+                for q in store.quads(None, node, None, graph=graph):
+                    s, o = q.subject, q.object
+                    if (
+                        isinstance(s, pyoxigraph.NamedNode)
+                        and isinstance(o, pyoxigraph.NamedNode)
+                        and s.value.startswith(prefix)
+                    ):
+                        types.setdefault(s.value, set()).update(_with_broader(o.value, broader))
     return [
         Entry(
             iri,
@@ -213,6 +242,19 @@ def index_entries(store: Store, graphs: Sequence[str], *, prefix: str) -> list[E
 
 
 _WORD = re.compile(r"\w+")
+SKOS_BROADER = "http://www.w3.org/2004/02/skos/core#broader"
+
+
+def _with_broader(concept: str, broader: dict[str, set[str]]) -> set[str]:
+    """``concept`` and every concept it is narrower than (cycles in the data end the walk)."""
+    seen = {concept}
+    todo = [concept]
+    while todo:
+        for parent in broader.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
 
 
 def _local_name(iri: str) -> str:
