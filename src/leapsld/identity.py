@@ -28,6 +28,8 @@ from typing import TypedDict
 import pyoxigraph
 
 from .errors import LoadError
+from .folder import read as read_file
+from .folder import shown as shown_path
 from .namespaces import PREFIXES
 from .releases import Releases, read_releases
 from .settings import Settings
@@ -179,7 +181,7 @@ def read_identity(settings: Settings) -> Identity:
     root = Path(settings.root)
     path = Path(settings.description_file) if settings.description_file else root / DESCRIPTION_FILE
     if path.is_file():
-        data = _read(path, root)
+        data = read_file(path, root)
         digest.update(b"description\0" + data + b"\0")
         fields = _parse_description(data, path, root, settings.base_iri)
     elif settings.description_file:
@@ -190,7 +192,7 @@ def read_identity(settings: Settings) -> Identity:
     views = None
     views_path = root / VIEWS_FILE
     if views_path.is_file():
-        data = _read(views_path, root)
+        data = read_file(views_path, root)
         digest.update(b"views\0" + data + b"\0")
         views = _parse_views(data, views_path, root, queries, digest)
     releases = read_releases(root, settings.base_iri, digest)
@@ -212,20 +214,6 @@ def read_identity(settings: Settings) -> Identity:
     )
 
 
-def _read(path: Path, root: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise LoadError(exc.strerror or str(exc), path=_shown(path, root)) from None
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 # The description -----------------------------------------------------------------------------
 
 
@@ -235,7 +223,7 @@ def _parse_description(data: bytes, path: Path, root: Path, base_iri: str) -> _D
     Relative IRIs are resolved against the base IRI, so ``<id/org/x>`` is a resource of the
     dataset wherever it is published.
     """
-    shown = _shown(path, root)
+    shown = shown_path(path, root)
     try:
         fmt = pyoxigraph.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
     except ValueError:
@@ -387,13 +375,13 @@ def _read_queries(folder: Path, root: Path, digest: hashlib._Hash) -> tuple[Exam
 
 def _read_query(path: Path, root: Path, digest: hashlib._Hash) -> ExampleQuery:
     """A query file; its title is its first line when that is a comment, else its name."""
-    data = _read(path, root)
-    digest.update(f"query\0{_shown(path, root)}\0".encode() + data + b"\0")
+    data = read_file(path, root)
+    digest.update(f"query\0{shown_path(path, root)}\0".encode() + data + b"\0")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise LoadError("is not UTF-8", path=_shown(path, root), line=line) from None
+        raise LoadError("is not UTF-8", path=shown_path(path, root), line=line) from None
     first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
     title = first.lstrip("#").strip() if first.startswith("#") else ""
     return ExampleQuery(path.name, title or path.stem, text.strip() + "\n")
@@ -416,7 +404,7 @@ def _parse_views(
     """``views.toml``: ``[[entry]]`` tables (``class``, ``label``), ``[[picture]]`` tables
     (``title``, ``query``: a file under the dataset folder, optional ``kind``) and ``kinds``
     (a list of property IRIs whose values count as classes: see ``Views.kinds``)."""
-    shown = _shown(path, root)
+    shown = shown_path(path, root)
     try:
         text = data.decode("utf-8")
         doc = tomllib.loads(text)

@@ -19,6 +19,7 @@ import errno
 import os
 import socket
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,22 +113,7 @@ def connections(pids: list[int], port: int) -> int:
                         inodes.add(target[8:-1])
     if not inodes:
         return 0
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if (
-                len(fields) > 9
-                and fields[3] == "01"
-                and fields[9] in inodes
-                and int(fields[1].rsplit(":", 1)[1], 16) == port
-            ):
-                count += 1
-    return count
+    return sum(1 for inode in _sockets(port, "01") if inode in inodes)  # 01: established
 
 
 _SYS_PIDFD_GETFD = 438  # Linux 5.6, on every architecture
@@ -232,7 +218,12 @@ def _is_leapsld(pid: int) -> bool:
 
 
 def _listening_inodes(port: int) -> set[str]:
-    inodes = set()
+    return set(_sockets(port, "0A"))  # 0A: listening
+
+
+def _sockets(port: int, state: str) -> Iterator[str]:
+    """The inodes of the TCP sockets on local ``port`` in ``state`` (the kernel's hex code, as
+    ``/proc/net/tcp`` writes it), IPv4 and IPv6."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -242,11 +233,10 @@ def _listening_inodes(port: int) -> set[str]:
             fields = line.split()
             if (
                 len(fields) > 9
-                and fields[3] == "0A"
+                and fields[3] == state
                 and int(fields[1].rsplit(":", 1)[1], 16) == port
             ):
-                inodes.add(fields[9])
-    return inodes
+                yield fields[9]
 
 
 def _owner(inodes: set[str]) -> int | None:

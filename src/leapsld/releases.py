@@ -25,6 +25,8 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import LoadError
+from .folder import read as read_file
+from .folder import shown as shown_path
 
 #: Where a dataset folder keeps what its earlier releases published.
 RELEASES_FOLDER = "releases"
@@ -87,14 +89,14 @@ def read_releases(root: Path, base_iri: str, digest: hashlib._Hash) -> Releases:
     retired: dict[str, Retired] = {}
     path = folder / RETIRED_FILE
     if path.is_file():
-        data = _read(path, root)
+        data = read_file(path, root)
         digest.update(b"retired\0" + data + b"\0")
-        retired = _parse_retired(data, _shown(path, root), base_iri)
+        retired = _parse_retired(data, shown_path(path, root), base_iri)
     ontologies: list[EarlierOntology] = []
     for file in sorted((folder / ONTOLOGY_FOLDER).glob("*.ttl")):
-        data = _read(file, root)
+        data = read_file(file, root)
         digest.update(b"ontology\0" + file.name.encode() + b"\0" + data + b"\0")
-        earlier = _parse_ontology(data, _shown(file, root), base_iri)
+        earlier = _parse_ontology(data, shown_path(file, root), base_iri)
         twin = next((o for o in ontologies if o.version_iri == earlier.version_iri), None)
         if twin is not None:
             raise LoadError(
@@ -178,17 +180,3 @@ def _parse_ontology(data: bytes, shown: str, base_iri: str) -> EarlierOntology:
             path=shown,
         )
     return EarlierOntology(versions.pop(), shown, triples)
-
-
-def _read(path: Path, root: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise LoadError(exc.strerror or str(exc), path=_shown(path, root)) from None
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
