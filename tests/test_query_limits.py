@@ -6,6 +6,7 @@ a REGEX that cannot compile. Liveness checks with wide ceilings, not speed targe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -129,7 +130,14 @@ def _query(origin: str, text: str, client: str, timeout: float = 60) -> requests
 
 
 def _settle(origin: str, pid: int) -> None:
-    """Wait until no query runs (a simple query answers and the tree is idle)."""
+    """Wait until no query runs (a simple query answers and the tree is idle), after what is
+    derived from the dataset once per version (statistics, dumps, indexes, pictures: /ready)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{origin}/ready", timeout=10).status_code == 200:
+                break
+        time.sleep(0.5)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if _query(origin, "ASK {}", "settle").status_code == 200 and _busy_cpu(pid, 0.3) < 0.1:

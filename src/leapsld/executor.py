@@ -938,6 +938,18 @@ class WaitingExecutor(Executor):
                 self._running, self._waiting, self._clients = 0, 0, {}
                 self.started_in = os.getpid()
 
+    def run_job(
+        self, job: Callable[..., None], *args: object, niceness: int = JOB_NICENESS
+    ) -> None:
+        """Run ``job(store, *args)`` here, in the calling (background) thread: the engine
+        elsewhere does the reading, so there is no dataset whose pages a process would copy."""
+        try:
+            job(self.store, *args)
+        except LeapsError:
+            raise
+        except Exception as exc:  # a job's failure, reported as Executor.run_job does
+            raise LeapsError(f"a background job failed: {exc}") from exc
+
     def close(self) -> None:
         with self._lock:
             threads = getattr(self, "_threads", None)
