@@ -286,6 +286,11 @@ class _Silent:
                 self.held.append(conn)
 
     def close(self) -> None:
+        # shutdown wakes the accepting thread (close alone does not on Linux); only once it has
+        # ended is every connection it accepted in ``held``, to be closed
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=10)
         self.sock.close()
         for conn in self.held:
             conn.close()
