@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .test_server import free_port, start, stop, wait_until_up
+from .test_server import served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -36,14 +36,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not i
 
 @pytest.fixture(scope="module")
 def origin() -> Iterator[str]:
-    port = free_port()
-    process = start(port=port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(process, url)
+    with served() as url:
         yield url
-    finally:
-        stop(process)
 
 
 class Watch:

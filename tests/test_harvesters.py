@@ -13,7 +13,7 @@ import rdflib
 import requests
 from pyld import jsonld
 
-from .test_server import free_port, start, stop, wait_until_up
+from .test_server import served
 
 ROUTES = [
     "/id/org/sesame",
@@ -28,14 +28,8 @@ ROUTES = [
 
 @pytest.fixture(scope="module")
 def origin() -> Iterator[str]:
-    port = free_port()
-    process = start(port=port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(process, url)
+    with served() as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.mark.parametrize("route", ROUTES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,6 +52,19 @@ def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.P
 
 def start(*args: str, port: int) -> subprocess.Popen:
     return spawn([LEAPSLD, "serve", "--port", str(port), *args], cwd=ROOT, env=clean_env())
+
+
+@contextlib.contextmanager
+def served(*args: str) -> Iterator[str]:
+    """A project server on a free port, up, for the ``with`` block; its origin."""
+    port = free_port()
+    process = start(*args, port=port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(process, url)
+        yield url
+    finally:
+        stop(process)
 
 
 def wait_until_up(process: subprocess.Popen, origin: str, timeout: float = 60) -> None:
